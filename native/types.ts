@@ -1,0 +1,63 @@
+// The contract between the native self-test (native/src) and TypeScript.
+// Field names are snake_case because these objects are printed as JSON as they are.
+
+export type Engine = 'aio' | 'io_uring';
+/** Which size-setting fallocate to race: FALLOC_FL_ZERO_RANGE (QEMU qcow2) or mode 0 (fstests generic/586). */
+export type FallocMode = 'zero-range' | 'alloc';
+export type RaceOutcome = 'reproduced' | 'not_reproduced' | 'unsupported';
+
+export interface RaceOptions {
+  /** Directory on the filesystem under test; the scratch file is created in it. */
+  directory: string;
+  engine: Engine;
+  mode: FallocMode;
+  /** Stop after this many iterations (1..1_000_000). */
+  max_iterations: number;
+  /** Stop when this much wall time is spent (ms). */
+  budget_ms: number;
+  /** Never write more than this many bytes in this run. */
+  max_bytes: number;
+  /** Int32Array over a SharedArrayBuffer; any non-zero value in element 0 asks the run to stop. */
+  cancel?: Int32Array;
+}
+
+/** Why an engine or mode could not be tested: an expected kernel refusal, reported as data. */
+export interface RaceRefusal {
+  /** The step that was refused: 'open_o_direct', 'io_setup', 'io_uring_setup', 'fallocate', 'write', 'statvfs', ... */
+  stage: string;
+  /** errno name, e.g. 'EINVAL', 'EOPNOTSUPP', 'ENOSYS', 'EPERM', 'EROFS', 'ENOSPC', 'EACCES'. Empty when not an errno. */
+  errno: string;
+  message: string;
+}
+
+export interface RaceReproduction {
+  iteration: number;
+  io_size: number;
+  write_offset: number;
+  falloc_offset: number;
+  falloc_len: number;
+  expected_size: number;
+  actual_size: number;
+  /** The bytes read back from the written range differ from what was written. */
+  data_mismatch: boolean;
+}
+
+export interface RaceResult {
+  engine: Engine;
+  mode: FallocMode;
+  outcome: RaceOutcome;
+  iterations: number;
+  reproductions: number;
+  /** Iterations in which the write was verifiably still in flight when fallocate was issued. */
+  in_flight_iterations: number;
+  first_reproduction: RaceReproduction | null;
+  /** The distinct write sizes used, in bytes, in the order first used. */
+  io_sizes: number[];
+  duration_ms: number;
+  bytes_written: number;
+  block_size: number;
+  /** How the scratch file was made: O_TMPFILE, or a hidden unique name unlinked at once. */
+  scratch: 'o_tmpfile' | 'unlinked_name' | 'none';
+  cancelled: boolean;
+  reason: RaceRefusal | null;
+}

@@ -1,0 +1,28 @@
+// Runs the test files listed here, explicitly: Node 20's runner finds no .ts files by itself,
+// and a run that finds no test must fail rather than pass.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const files = [
+];
+
+const only = process.argv.slice(2);
+const selected = only.length > 0 ? files.filter((f) => only.some((o) => f.includes(o))) : files;
+const missing = selected.filter((f) => !existsSync(path.join(root, f)));
+if (missing.length > 0) {
+  console.error(`test files listed but missing: ${missing.join(', ')}`);
+  process.exit(1);
+}
+if (selected.length === 0) {
+  console.error('no test files selected: refusing to report success for zero tests');
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...selected], {
+  cwd: root,
+  stdio: 'inherit',
+});
+process.exit(result.status ?? 1);
