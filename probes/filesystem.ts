@@ -1,0 +1,166 @@
+// The filesystem probe: which filesystem holds a path, by statfs magic, with its mount.
+import { lstat, readdir, realpath, stat, statfs } from 'node:fs/promises';
+import path from 'node:path';
+import { lookupMagic, magicHex } from './fs-magic.js';
+import { findMount, readMountinfo } from './mountinfo.js';
+import { PathInputError, isUnderPseudoRoot } from './path-input.js';
+import type { FilesystemFacts, MountFacts } from './types.js';
+
+/** statfs can hang on a dead network mount: give up after this long. */
+const STATFS_TIMEOUT_MS = 5000;
+
+export function deviceString(dev: bigint): string {
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  return `${major}:${minor}`;
+}
+
+function errnoOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms (dead network mount?)`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Resolves symlinks and walks up to the nearest existing ancestor: images are often checked
+ * before they are created. Returns the real path and what it is.
+ */
+export async function resolveExisting(absolute: string): Promise<{ real: string; missing: boolean }> {
+  let current = absolute;
+  let missing = false;
+  for (;;) {
+    try {
+      return { real: await realpath(current), missing };
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code === 'EACCES') throw new PathInputError('path_permission', `permission denied: ${current}`);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ELOOP') throw err;
+      const parent = path.dirname(current);
+      if (parent === current) throw err;
+      current = parent;
+      missing = true;
+    }
+  }
+}
+
+const uuidCache = new Map<string, string | null>();
+
+/** The filesystem UUID as udev names it (/dev/disk/by-uuid), cached per device. */
+async function fsUuidFor(device: string): Promise<string | null> {
+  const hit = uuidCache.get(device);
+  if (hit !== undefined) return hit;
+  let found: string | null = null;
+  try {
+    const dir = '/dev/disk/by-uuid';
+    for (const name of await readdir(dir)) {
+      try {
+        const st = await stat(path.join(dir, name), { bigint: true });
+        if (deviceString(st.rdev) === device) {
+          found = name;
+          break;
+        }
+      } catch {
+        // a dangling link: skip it
+      }
+    }
+  } catch {
+    // no udev here
+  }
+  uuidCache.set(device, found);
+  return found;
+}
+
+async function statfsFacts(dir: string) {
+  const sfs = await withTimeout(statfs(dir), STATFS_TIMEOUT_MS, `statfs(${dir})`);
+  const magic = Number(sfs.type) >>> 0;
+  return { magic, entry: lookupMagic(magic), sfs };
+}
+
+/** Picks a more exact name than the magic table can (ext4 vs ext3, fuse.sshfs, nfs4). */
+function refineName(tableName: string, mount: MountFacts | null): string {
+  if (mount === null) return tableName;
+  if (tableName === 'ext2/ext3/ext4' && /^ext[234]$/.test(mount.fs_type)) return mount.fs_type;
+  if (tableName === 'fuse' && mount.fs_type.startsWith('fuse')) return mount.fs_type;
+  if (tableName === 'nfs' && mount.fs_type.startsWith('nfs')) return mount.fs_type;
+  return tableName;
+}
+
+async function overlayUpper(mount: MountFacts | null): Promise<FilesystemFacts['overlay_upper']> {
+  const upper = mount?.super_options.find((o) => o.startsWith('upperdir='))?.slice('upperdir='.length);
+  if (upper === undefined) return null;
+  try {
+    const { magic, entry } = await statfsFacts(upper);
+    return { directory: upper, magic_hex: magicHex(magic), fs_type: entry.name, fs_class: entry.class };
+  } catch {
+    return null;
+  }
+}
+
+/** Probes the filesystem that holds (or would hold) `absolute`. */
+export async function probeFilesystem(absolute: string): Promise<FilesystemFacts> {
+  const notes: string[] = [];
+  const { real, missing } = await resolveExisting(absolute);
+  if (isUnderPseudoRoot(real)) {
+    throw new PathInputError('path_pseudo', `${absolute} resolves to ${real}, a pseudo filesystem (/proc, /sys, /dev): not a place for VM images`);
+  }
+  let kind: FilesystemFacts['path_kind'] = 'missing';
+  let judged = real;
+  try {
+    const st = await lstat(real);
+    if (missing) kind = 'missing';
+    else if (st.isDirectory()) kind = 'directory';
+    else if (st.isFile()) kind = 'file';
+    else kind = 'other';
+  } catch (err) {
+    if (errnoOf(err) === 'EACCES') throw new PathInputError('path_permission', `permission denied: ${real}`);
+    throw err;
+  }
+  if (missing) notes.push(`${absolute} does not exist yet: judged its nearest existing ancestor ${real}`);
+  if (kind === 'file' || kind === 'other') {
+    judged = path.dirname(real);
+    notes.push(`${real} is ${kind === 'file' ? 'a regular file' : 'not a directory'}: judged its directory ${judged}`);
+  } else if (real !== absolute && !missing) {
+    notes.push(`${absolute} resolves to ${real}`);
+  }
+
+  let dirStat;
+  let fsInfo;
+  try {
+    dirStat = await stat(judged, { bigint: true });
+    fsInfo = await statfsFacts(judged);
+  } catch (err) {
+    if (errnoOf(err) === 'EACCES') throw new PathInputError('path_permission', `permission denied: ${judged}`);
+    throw err;
+  }
+  const device = deviceString(dirStat.dev);
+  const mount = findMount(await readMountinfo(), judged, device);
+  const { magic, entry, sfs } = fsInfo;
+  const readOnly = mount !== null && (mount.options.includes('ro') || mount.super_options.includes('ro'));
+  return {
+    requested_path: absolute,
+    judged_directory: judged,
+    path_kind: kind,
+    magic,
+    magic_hex: magicHex(magic),
+    fs_type: refineName(entry.name, mount),
+    fs_class: entry.class,
+    device,
+    fs_uuid: await fsUuidFor(device),
+    block_size: Number(sfs.bsize),
+    free_bytes: Number(sfs.bavail) * Number(sfs.bsize),
+    read_only: readOnly,
+    mount,
+    overlay_upper: entry.class === 'overlay' ? await overlayUpper(mount) : null,
+    notes,
+  };
+}

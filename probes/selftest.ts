@@ -1,0 +1,156 @@
+// Runs the native race self-test on the filesystem of a judged directory, engine by engine and
+// mode by mode, within one byte and time budget, and folds the runs into one report.
+import { loadNative } from '../native/index.js';
+import type { Engine, FallocMode, RaceOutcome, RaceResult } from '../native/types.js';
+import type { FilesystemFacts, KernelFacts, SelfTestReport } from './types.js';
+
+export const ALL_ENGINES: readonly Engine[] = ['aio', 'io_uring'];
+export const ALL_MODES: readonly FallocMode[] = ['zero-range', 'alloc'];
+
+export const SELFTEST_DEFAULTS = {
+  /** Per engine × mode run. fstests generic/586 runs 100. */
+  iterations: 200,
+  /** Wall time for the whole self-test, shared by its runs. */
+  budget_ms: 20_000,
+  /** Bytes written for the whole self-test, shared by its runs. */
+  max_bytes: 64 * 1024 * 1024,
+} as const;
+
+/** Space to leave free beyond what the test may write. */
+const FREE_SPACE_MARGIN = 16 * 1024 * 1024;
+
+export interface SelfTestOptions {
+  engines?: readonly Engine[];
+  modes?: readonly FallocMode[];
+  iterations?: number;
+  budget_ms?: number;
+  max_bytes?: number;
+  signal?: AbortSignal;
+}
+
+function refusedRun(engine: Engine, mode: FallocMode, stage: string, errno: string, message: string): RaceResult {
+  return {
+    engine, mode, outcome: 'unsupported', iterations: 0, reproductions: 0, in_flight_iterations: 0,
+    first_reproduction: null, io_sizes: [], duration_ms: 0, bytes_written: 0, block_size: 0,
+    scratch: 'none', cancelled: false, reason: { stage, errno, message },
+  };
+}
+
+/** reproduced beats not_reproduced beats unsupported. */
+export function combineOutcomes(runs: readonly RaceResult[]): RaceOutcome {
+  if (runs.some((r) => r.outcome === 'reproduced')) return 'reproduced';
+  if (runs.some((r) => r.outcome === 'not_reproduced')) return 'not_reproduced';
+  return 'unsupported';
+}
+
+/** Why no run can happen on this filesystem at all, before touching it; null when it can. */
+function precheck(fs: FilesystemFacts, maxBytes: number): { stage: string; errno: string; message: string } | null {
+  if (fs.read_only) return { stage: 'mount', errno: 'EROFS', message: `${fs.mount?.mount_point ?? fs.judged_directory} is mounted read-only` };
+  if (fs.free_bytes < maxBytes + FREE_SPACE_MARGIN) {
+    return {
+      stage: 'free_space', errno: 'ENOSPC',
+      message: `${fs.judged_directory} has ${fs.free_bytes} bytes free; the self-test needs ${maxBytes + FREE_SPACE_MARGIN}`,
+    };
+  }
+  return null;
+}
+
+export async function runSelfTest(fs: FilesystemFacts, kernel: KernelFacts, opts: SelfTestOptions = {}): Promise<SelfTestReport> {
+  const engines = opts.engines ?? ALL_ENGINES;
+  const modes = opts.modes ?? ALL_MODES;
+  const iterations = opts.iterations ?? SELFTEST_DEFAULTS.iterations;
+  const budgetMs = opts.budget_ms ?? SELFTEST_DEFAULTS.budget_ms;
+  const maxBytes = opts.max_bytes ?? SELFTEST_DEFAULTS.max_bytes;
+  const pairs = engines.flatMap((engine) => modes.map((mode) => ({ engine, mode })));
+  const started = Date.now();
+  const runs: RaceResult[] = [];
+
+  const refusal = precheck(fs, maxBytes);
+  let native: ReturnType<typeof loadNative> | null = null;
+  let nativeError: string | null = null;
+  if (refusal === null) {
+    try {
+      native = loadNative();
+    } catch (err) {
+      nativeError = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  const cancel = new Int32Array(new SharedArrayBuffer(4));
+  const onAbort = () => Atomics.store(cancel, 0, 1);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (const [i, { engine, mode }] of pairs.entries()) {
+      if (refusal !== null) {
+        runs.push(refusedRun(engine, mode, refusal.stage, refusal.errno, refusal.message));
+        continue;
+      }
+      if (native === null) {
+        runs.push(refusedRun(engine, mode, 'native_addon', '', nativeError ?? 'native addon unavailable'));
+        continue;
+      }
+      if (opts.signal?.aborted === true) {
+        runs.push({ ...refusedRun(engine, mode, 'cancelled', '', 'the self-test was cancelled'), cancelled: true });
+        continue;
+      }
+      // What is left of the budget is shared by the runs still to come.
+      const remainingRuns = pairs.length - i;
+      const spentBytes = runs.reduce((n, r) => n + r.bytes_written, 0);
+      const spentMs = Date.now() - started;
+      runs.push(
+        await native.runRace({
+          directory: fs.judged_directory,
+          engine,
+          mode,
+          max_iterations: iterations,
+          budget_ms: Math.max(1, Math.floor((budgetMs - spentMs) / remainingRuns)),
+          max_bytes: Math.max(0, Math.floor((maxBytes - spentBytes) / remainingRuns)),
+          cancel,
+        }),
+      );
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+
+  const outcome = combineOutcomes(runs);
+  return {
+    format_version: 1,
+    outcome,
+    directory: fs.judged_directory,
+    device: fs.device,
+    fs_uuid: fs.fs_uuid,
+    fs_type: fs.fs_type,
+    kernel_release: kernel.release,
+    boot_id: kernel.boot_id,
+    started_at: new Date(started).toISOString(),
+    duration_ms: Date.now() - started,
+    bytes_written: runs.reduce((n, r) => n + r.bytes_written, 0),
+    iterations: runs.reduce((n, r) => n + r.iterations, 0),
+    reproductions: runs.reduce((n, r) => n + r.reproductions, 0),
+    engines: [...engines],
+    modes: [...modes],
+    runs,
+    reason: outcome === 'unsupported' ? (runs.map((r) => r.reason?.message).find((m) => m !== undefined) ?? null) : null,
+  };
+}
+
+/**
+ * One self-test at a time per filesystem: a caller asking while one runs for the same device
+ * joins it instead of starting another.
+ */
+export class SelfTestSingleFlight {
+  private readonly running = new Map<string, Promise<SelfTestReport>>();
+
+  isRunning(device: string): boolean {
+    return this.running.has(device);
+  }
+
+  run(fs: FilesystemFacts, start: () => Promise<SelfTestReport>): { report: Promise<SelfTestReport>; joined: boolean } {
+    const existing = this.running.get(fs.device);
+    if (existing !== undefined) return { report: existing, joined: true };
+    const report = start().finally(() => this.running.delete(fs.device));
+    this.running.set(fs.device, report);
+    return { report, joined: false };
+  }
+}
