@@ -1,0 +1,41 @@
+import { exitCodeFor } from '../../../policies/decide.js';
+import { renderExplanation } from '../../../policies/explain.js';
+import { judge } from '../../judge.js';
+import { kernelReleaseFlag, oneOf, parseCommandArgs, pathOperand } from '../args.js';
+import type { CommandIo } from '../command.js';
+import { CONTEXT_FLAGS, CONTEXT_HELP, loadContext } from '../context.js';
+import { EXIT_CODES_HELP } from '../exit-codes.js';
+
+export const help = `Usage: xfsguard explain PATH [options]
+
+Prints, for a person, how the answer for PATH was reached: filesystem, kernel and what the
+knowledge base says of it, the self-test, the operator policy, the verdict and what to do.
+Uses a stored self-test of this boot; runs none unless --selftest auto|always is given.
+
+Options:
+  --selftest auto|always|never    (default never)
+  --aio native|io_uring|threads
+  --kernel-release R
+${CONTEXT_HELP}
+
+${EXIT_CODES_HELP}`;
+
+export async function run(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('explain', argv, {
+    selftest: { type: 'string' },
+    aio: { type: 'string' },
+    'kernel-release': { type: 'string' },
+    ...CONTEXT_FLAGS,
+  });
+  const target = pathOperand('explain', positionals);
+  const selftest = oneOf('selftest', values.selftest, ['auto', 'always', 'never'] as const) ?? 'never';
+  const ioMode = oneOf('aio', values.aio, ['native', 'io_uring', 'threads'] as const) ?? null;
+  const release = kernelReleaseFlag(values['kernel-release']);
+  const ctx = await loadContext(values);
+  const { decision } = await judge(
+    { path: target, io_mode: ioMode, selftest, ...(release !== undefined ? { kernel_release_override: release } : {}) },
+    ctx,
+  );
+  io.print(renderExplanation(decision));
+  return exitCodeFor(decision);
+}

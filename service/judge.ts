@@ -1,0 +1,94 @@
+// One judgement of a path, shared by the CLI, the HTTP service and the boot check: probe the
+// filesystem and kernel, find or run the self-test, and hand the facts to the pure decision.
+import { decide } from '../policies/decide.js';
+import type { Decision } from '../policies/decide.js';
+import type { KnowledgeBase } from '../policies/knowledge-base-schema.js';
+import type { OperatorPolicy } from '../policies/operator-policy.js';
+import { probeFilesystem } from '../probes/filesystem.js';
+import { probeKernel } from '../probes/kernel.js';
+import type { SelfTestCache } from '../probes/selftest-cache.js';
+import { runSelfTest, type SelfTestOptions, type SelfTestSingleFlight } from '../probes/selftest.js';
+import type { FilesystemFacts, IoMode, KernelFacts, SelfTestEvidence, SelfTestReport } from '../probes/types.js';
+import { XFSGUARD_VERSION } from './package-info.js';
+
+export type SelftestPolicy = 'auto' | 'always' | 'never';
+
+export interface JudgeContext {
+  knowledgeBase: KnowledgeBase;
+  policy: OperatorPolicy;
+  cache: SelfTestCache;
+  /** Probed once by a long-running service; probed per call otherwise. */
+  kernel?: KernelFacts;
+  singleFlight?: SelfTestSingleFlight;
+  /** Told when a self-test was run and stored (the service refreshes its in-memory state). */
+  onSelfTest?: (report: SelfTestReport) => void;
+  warn?: (message: string) => void;
+}
+
+export interface JudgeRequest {
+  /** Absolute path. */
+  path: string;
+  io_mode: IoMode | null;
+  selftest: SelftestPolicy;
+  kernel_release_override?: string;
+  selftestOptions?: SelfTestOptions;
+  /** A self-test already at hand for this filesystem (the service keeps them in memory). */
+  knownSelfTest?: SelfTestEvidence | null;
+}
+
+export interface Judgement {
+  decision: Decision;
+  filesystem: FilesystemFacts;
+  /** A self-test ran (or was joined) for this answer. */
+  selftest_ran: boolean;
+}
+
+/** Is the filesystem one where the race can exist (XFS itself, or overlay whose upper layer is XFS)? */
+export function selfTestApplies(fs: FilesystemFacts): boolean {
+  return fs.fs_type === 'xfs' || (fs.fs_class === 'overlay' && fs.overlay_upper?.fs_type === 'xfs');
+}
+
+/** Runs a self-test (joining one already running for the filesystem) and stores the result. */
+export async function selfTestAndStore(fs: FilesystemFacts, kernel: KernelFacts, ctx: JudgeContext, options: SelfTestOptions = {}): Promise<SelfTestReport> {
+  const start = async () => {
+    const report = await runSelfTest(fs, kernel, options);
+    try {
+      await ctx.cache.write(report);
+    } catch (err) {
+      (ctx.warn ?? (() => undefined))(`could not store the self-test result in ${ctx.cache.dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    ctx.onSelfTest?.(report);
+    return report;
+  };
+  if (ctx.singleFlight === undefined) return start();
+  return ctx.singleFlight.run(fs, start).report;
+}
+
+export async function judge(req: JudgeRequest, ctx: JudgeContext): Promise<Judgement> {
+  const filesystem = await probeFilesystem(req.path);
+  const kernel = ctx.kernel ?? (await probeKernel());
+  let selftest: SelfTestEvidence | null = null;
+  let ran = false;
+  const applies = selfTestApplies(filesystem) && req.kernel_release_override === undefined;
+  if (applies && req.selftest !== 'always') {
+    const key = { boot_id: kernel.boot_id, kernel_release: kernel.release, device: filesystem.device, fs_uuid: filesystem.fs_uuid };
+    selftest = req.knownSelfTest !== undefined ? req.knownSelfTest : await ctx.cache.read(key);
+  }
+  if (applies && req.io_mode !== 'threads' && (req.selftest === 'always' || (req.selftest === 'auto' && selftest === null))) {
+    // On overlay the test runs through the overlay, as QEMU would open the image, onto its XFS upper layer.
+    const report = await selfTestAndStore(filesystem, kernel, ctx, req.selftestOptions);
+    selftest = { report, cached: false, age_ms: 0 };
+    ran = true;
+  }
+  const decision = decide({
+    filesystem,
+    kernel,
+    selftest,
+    io_mode: req.io_mode,
+    policy: ctx.policy,
+    knowledge_base: ctx.knowledgeBase,
+    ...(req.kernel_release_override !== undefined ? { kernel_release_override: req.kernel_release_override } : {}),
+    xfsguard_version: XFSGUARD_VERSION,
+  });
+  return { decision, filesystem, selftest_ran: ran };
+}
