@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { lookupMagic, magicHex, XFS_MAGIC } from '../probes/fs-magic.js';
+import { deviceString, probeFilesystem } from '../probes/filesystem.js';
+import { findMount, parseMountinfo } from '../probes/mountinfo.js';
+import { PathInputError, checkPathInput } from '../probes/path-input.js';
+import { loopMountUnavailable, mountLoopFs } from './helpers/scratch-fs.js';
+
+test('magic table names filesystems and classes', () => {
+  const cases: [number, string, string][] = [
+    [0x58465342, 'xfs', 'local'],
+    [0xef53, 'ext2/ext3/ext4', 'local'],
+    [0x9123683e, 'btrfs', 'local'],
+    [0x01021994, 'tmpfs', 'local'],
+    [0x794c7630, 'overlay', 'overlay'],
+    [0x6969, 'nfs', 'network'],
+    [0xff534d42, 'cifs', 'network'],
+    [0xfe534d42, 'smb2', 'network'],
+    [0x00c36400, 'ceph', 'network'],
+    [0x01021997, '9p', 'network'],
+    [0x65735546, 'fuse', 'fuse'],
+    [0x2fc12fc1, 'zfs', 'local'],
+    [0x01161970, 'gfs2', 'local'],
+    [0x7461636f, 'ocfs2', 'local'],
+    [0x73717368, 'squashfs', 'local'],
+    [0x9fa0, 'proc', 'pseudo'],
+    [0x62656572, 'sysfs', 'pseudo'],
+    [0x12345678, 'unknown', 'unknown'],
+  ];
+  for (const [magic, name, cls] of cases) {
+    assert.deepEqual(lookupMagic(magic), { name, class: cls }, magicHex(magic));
+  }
+  // statfs may hand the magic back sign-extended on some paths: same answer.
+  assert.equal(lookupMagic(0xff534d42 | 0).name, 'cifs');
+  assert.equal(magicHex(XFS_MAGIC), '0x58465342');
+});
+
+test('device numbers decode like the kernel encodes them', () => {
+  assert.equal(deviceString(BigInt(0xfe00)), '254:0');
+  assert.equal(deviceString(BigInt(7 << 8) | 3n), '7:3');
+  // a minor above 255 and a major above 4095 use the high bits
+  assert.equal(deviceString((259n << 8n) | (0x12n << 20n) | 0x34n), '259:4660');
+});
+
+test('mountinfo parsing: escapes, optional fields, super options', () => {
+  const text = [
+    '27 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard',
+    '40 27 7:0 / /var/lib/with\\040space rw,noatime shared:20 master:3 - xfs /dev/loop0 rw,attr2,inode64',
+    '41 27 0:50 / /var/lib/containers/x rw - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w',
+  ].join('\n');
+  const mounts = parseMountinfo(text);
+  assert.equal(mounts.length, 3);
+  assert.equal(mounts[1]?.mount_point, '/var/lib/with space');
+  assert.equal(mounts[1]?.fs_type, 'xfs');
+  assert.equal(mounts[1]?.source, '/dev/loop0');
+  assert.deepEqual(mounts[1]?.options, ['rw', 'noatime']);
+  assert.ok(mounts[2]?.super_options.includes('upperdir=/u'));
+  assert.equal(findMount(mounts, '/var/lib/with space/img', '7:0')?.mount_id, 40);
+  assert.equal(findMount(mounts, '/var/lib/with spaces', '254:0')?.mount_id, 27, 'prefix must end at a path component');
+  assert.equal(findMount(mounts, '/etc', null)?.mount_point, '/');
+});
+
+test('path input: empty, NUL, too long and relative are refused with a code', () => {
+  const code = (fn: () => unknown) => {
+    try {
+      fn();
+      return 'accepted';
+    } catch (err) {
+      return err instanceof PathInputError ? err.code : 'other';
+    }
+  };
+  assert.equal(code(() => checkPathInput('', { requireAbsolute: false })), 'path_missing');
+  assert.equal(code(() => checkPathInput(undefined, { requireAbsolute: false })), 'path_missing');
+  assert.equal(code(() => checkPathInput('/a\0b', { requireAbsolute: false })), 'path_nul');
+  assert.equal(code(() => checkPathInput(`/${'a'.repeat(5000)}`, { requireAbsolute: false })), 'path_too_long');
+  assert.equal(code(() => checkPathInput('rel/path', { requireAbsolute: true })), 'path_relative');
+  assert.equal(code(() => checkPathInput('rel/path', { requireAbsolute: false })), 'accepted');
+});
+
+test('ext4 here: missing paths resolve to the nearest ancestor, files to their directory, symlinks followed', async (t) => {
+  const base = mkdtempSync(path.join('/var/tmp', 'xfsguard-probe-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  mkdirSync(path.join(base, 'images'));
+  writeFileSync(path.join(base, 'images', 'vm.qcow2'), 'x');
+  symlinkSync(path.join(base, 'images'), path.join(base, 'link'));
+
+  const dir = await probeFilesystem(path.join(base, 'images'));
+  assert.equal(dir.path_kind, 'directory');
+  assert.equal(dir.judged_directory, path.join(base, 'images'));
+  assert.ok(dir.mount !== null, 'mount found in mountinfo');
+  assert.ok(dir.free_bytes > 0 && dir.block_size > 0);
+  assert.match(dir.device, /^\d+:\d+$/);
+
+  const missing = await probeFilesystem(path.join(base, 'images', 'not', 'yet', 'there.qcow2'));
+  assert.equal(missing.path_kind, 'missing');
+  assert.equal(missing.judged_directory, path.join(base, 'images'));
+  assert.match(missing.notes.join(' '), /does not exist yet/);
+
+  const file = await probeFilesystem(path.join(base, 'images', 'vm.qcow2'));
+  assert.equal(file.path_kind, 'file');
+  assert.equal(file.judged_directory, path.join(base, 'images'));
+  assert.match(file.notes.join(' '), /regular file/);
+
+  const viaLink = await probeFilesystem(path.join(base, 'link'));
+  assert.equal(viaLink.judged_directory, path.join(base, 'images'));
+  assert.equal(viaLink.magic, dir.magic);
+});
+
+test('pseudo filesystems are refused, also through a symlink', async (t) => {
+  const base = mkdtempSync(path.join('/var/tmp', 'xfsguard-probe-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  symlinkSync('/proc/self', path.join(base, 'proc-link'));
+  for (const p of ['/proc/self', '/sys/kernel', '/dev/shm/x', path.join(base, 'proc-link')]) {
+    await assert.rejects(probeFilesystem(p), (err: unknown) => err instanceof PathInputError && err.code === 'path_pseudo', p);
+  }
+});
+
+test('real XFS on a loop device is XFS, with its mount and device', async (t) => {
+  const why = loopMountUnavailable();
+  if (why !== null) {
+    t.diagnostic(`skipped: ${why}`);
+    t.skip(why);
+    return;
+  }
+  const m = mountLoopFs('xfs');
+  t.after(() => m.cleanup());
+  const facts = await probeFilesystem(path.join(m.mountPoint, 'images', 'new.qcow2'));
+  assert.equal(facts.fs_type, 'xfs');
+  assert.equal(facts.fs_class, 'local');
+  assert.equal(facts.magic_hex, '0x58465342');
+  assert.equal(facts.judged_directory, m.mountPoint);
+  assert.equal(facts.mount?.mount_point, m.mountPoint);
+  assert.equal(facts.mount?.fs_type, 'xfs');
+  assert.equal(facts.mount?.device, facts.device);
+  assert.equal(facts.read_only, false);
+});
+
+test('tmpfs mounted by the test is tmpfs; a read-only remount is seen', async (t) => {
+  const why = loopMountUnavailable('mount');
+  if (why !== null) {
+    t.diagnostic(`skipped: ${why}`);
+    t.skip(why);
+    return;
+  }
+  const dir = mkdtempSync(path.join('/var/tmp', 'xfsguard-tmpfs-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', dir]);
+  t.after(() => {
+    execFileSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const facts = await probeFilesystem(dir);
+  assert.equal(facts.fs_type, 'tmpfs');
+  assert.equal(facts.fs_class, 'local');
+  execFileSync('mount', ['-o', 'remount,ro', dir]);
+  assert.equal((await probeFilesystem(dir)).read_only, true);
+});
