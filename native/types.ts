@@ -19,6 +19,15 @@ export interface RaceOptions {
   max_bytes: number;
   /** Int32Array over a SharedArrayBuffer; any non-zero value in element 0 asks the run to stop. */
   cancel?: Int32Array;
+  /**
+   * Where the write goes (optional; default 'auto'): 'beyond_eof' = generic/586 shape (write at B into
+   * an empty file, fallocate [0,B)); 'eof_prealloc' = write at EOF (0) into blocks preallocated with
+   * FALLOC_FL_KEEP_SIZE, fallocate [0,B), so io_uring's inline IOCB_NOWAIT issue is accepted instead of
+   * punted to an io-wq worker; 'auto' = aio → beyond_eof, io_uring → eof_prealloc.
+   */
+  window?: 'auto' | 'beyond_eof' | 'eof_prealloc';
+  /** Stop at the first reproduction (default true); false runs until a limit, to measure the share. */
+  stop_on_first?: boolean;
 }
 
 /** Why an engine or mode could not be tested: an expected kernel refusal, reported as data. */
@@ -60,4 +69,10 @@ export interface RaceResult {
   scratch: 'o_tmpfile' | 'unlinked_name' | 'none';
   cancelled: boolean;
   reason: RaceRefusal | null;
+  /** The write placement used ('beyond_eof' or 'eof_prealloc'). */
+  window?: 'beyond_eof' | 'eof_prealloc';
+  /** Iterations whose completion was already posted when fallocate was issued (nothing tested). */
+  completed_before_fallocate?: number;
+  /** Milliseconds from the start of the run to the end of the first reproducing iteration. */
+  first_reproduction_ms?: number | null;
 }

@@ -39,9 +39,9 @@ for (let run = 0; run < repeat; run++) {
         max_iterations: Number(values.iterations),
         budget_ms: Number(values['budget-ms']),
         max_bytes: Number(values['max-bytes']),
-        window: values.window,
+        window: values.window as RaceOptions['window'],
         stop_on_first: !values.all,
-      } as RaceOptions;
+      };
       results.push({ run, ...(await native.runRace(opts)) });
     }
   }
