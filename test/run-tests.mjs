@@ -21,6 +21,12 @@ if (selected.length === 0) {
   console.error('no test files selected: refusing to report success for zero tests');
   process.exit(1);
 }
+// The CLI tests spawn the built command, as users run it: build it first.
+const build = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) {
+  console.error('the TypeScript build failed');
+  process.exit(1);
+}
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...selected], {
   cwd: root,
   stdio: 'inherit',
