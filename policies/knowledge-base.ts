@@ -1,0 +1,431 @@
+// The knowledge base: which kernels carry which fix, with sources and how sure each statement is.
+// Facts and tags come from /work/shared/reference/bug.md ([V] → verified, [I] → inferred, [M] → belief).
+// Where nothing is known, a rule says `unknown` — never a guess.
+//
+// Rules are ordered; for a kernel, the first rule whose `streams` contain the kernel's stream and whose
+// [upstream_from, upstream_below) range contains its upstream version decides (see kernelStatus()).
+import { readFileSync } from 'node:fs';
+import {
+  KnowledgeBaseError,
+  KnowledgeBaseSchema,
+  formatIssueMessage,
+  formatIssuePath,
+  type KnowledgeBase,
+  type KnowledgeBaseInput,
+} from './knowledge-base-schema.js';
+
+export { KnowledgeBaseError, type KnowledgeBase } from './knowledge-base-schema.js';
+
+export const KNOWLEDGE_BASE_FILE = 'policies/knowledge-base.ts';
+export const XFS_FALLOCATE_BUG_ID = 'xfs-fallocate-aio-dio-size-race';
+
+const SRC = {
+  suse_patch: {
+    ref: 'openSUSE/kernel-source patches.suse/xfs-properly-serialise-fallocate-against-AIO-DIO.patch (Patch-mainline: v5.5-rc1, References: bsc#1158751) — bug.md §1.1',
+    confidence: 'verified',
+  },
+  xfs_merge_tag: {
+    ref: 'https://linux.googlesource.com/fs/xfs/xfs-linux/+/refs/tags/xfs-5.5-merge-7 — bug.md §1.1',
+    confidence: 'verified',
+  },
+  ksrc_61: {
+    ref: "Debian linux-source-6.1 (6.1.192) fs/xfs/xfs_file.c:947 inode_dio_wait() right after xfs_break_layouts() — bug.md §1.3",
+    confidence: 'verified',
+  },
+  stable_5469: {
+    ref: 'AUTOSEL 5.4 023/330 <20200918020110.2063155-23-sashal@kernel.org>; "Linux 5.4.69" announcement 2020-10-01 (stable commit 36f11775da75) — bug.md §2',
+    confidence: 'verified',
+  },
+  stable_5476: {
+    ref: '"xfs: flush for older, xfs specific ioctls" <20201105202850.20216-1-astroh@amazon.com>, [PATCH 5.4 83/85] in 5.4.76-rc1 — bug.md §2',
+    confidence: 'verified',
+  },
+  no_backport_419: {
+    ref: 'bug.md §2/§8: no 4.19.y/4.14.y/4.9.y/4.4.y stable mail or announcement carries the fix (absence in stored stable mails; the only AUTOSEL mail targets 5.4)',
+    confidence: 'inferred',
+  },
+  introduced_315: {
+    ref: 'bug.md §7.9: "xfs: allow appending aio writes" (Christoph Hellwig, branch xfs-async-aio-extend merged 2014-02-20 ⇒ 3.15 [M]); before it generic DIO made extending AIO writes synchronous',
+    confidence: 'inferred',
+  },
+  rhel7_code: {
+    ref: 'halfline/rhel7 fs/xfs/xfs_file.c (3.10.0-445 dev build, RHEL 7.3 era, commit db74220e5c06): new_size sampled before any DIO drain; DIO_ASYNC_EXTEND — bug.md §3',
+    confidence: 'verified',
+  },
+  rhel7_no_fix: {
+    ref: 'bug.md §3/§8: no RHEL 7.4–7.9 changelog hit for the fix; "[M] doubt it"',
+    confidence: 'belief',
+  },
+  rhel8_bz: {
+    ref: 'Red Hat BZ 1765547 (Max Reitz, 2019-10-25), cited in "[RFC 0/3] block/file-posix: Work around XFS bug" and <20191101100019.9512-1-mreitz@redhat.com> — bug.md §3; the RHEL 8 build carrying the fix was not found',
+    confidence: 'verified',
+    note: 'check: rpm -q --changelog kernel | grep -i "serialise fallocate"',
+  },
+  base_inherit: {
+    ref: 'bug.md §2 "5.5+ (5.10, 5.15, 6.1 …) fixed from .0" [V ksrc-6.1]; a distro kernel rebased on an upstream ≥ 5.5 inherits the fix (inference: no distro is known to revert it)',
+    confidence: 'inferred',
+  },
+  ubuntu_focal: {
+    ref: 'bug.md §3: Ubuntu focal (5.4) inherits 5.4.69 via the routine "upstream stable" SRU imports; exact 5.4.0-NN not verified',
+    confidence: 'inferred',
+  },
+  ubuntu_bionic: {
+    ref: 'bug.md §3: Ubuntu bionic (4.15): no upstream stable line for 4.15, no evidence of a backport',
+    confidence: 'inferred',
+  },
+  debian_buster: {
+    ref: 'bug.md §3: Debian buster (4.19) follows 4.19.y, where no backport was found ⇒ likely unfixed; bullseye (5.10) and later fixed',
+    confidence: 'inferred',
+  },
+  suse_unknown_branch: {
+    ref: 'bug.md §3: SUSE carries the mainline patch (bsc#1158751, Acked-by Anthony Iliopoulos); which SLE branch and maintenance update: not determined',
+    confidence: 'verified',
+  },
+  vanilla: {
+    ref: 'elrepo kernel-lt/kernel-ml and Fedora kernels are built from kernel.org stable sources (belief, not checked here), so the upstream table applies',
+    confidence: 'belief',
+  },
+  io_modes: {
+    ref: 'bug.md §7: XFS DIO drops IOLOCK_SHARED after async submission (xfs_file_dio_write_aligned); iomap_dio_rw waits for sync kiocbs; aio_prep_rw / io_uring set ki_complete ⇒ async; Max Reitz: fails only with cache.direct=on,aio=native <2bf96cbd-0836-bd48-a2fc-84f5a630939d@redhat.com>',
+    confidence: 'inferred',
+  },
+  qemu_workaround: {
+    ref: 'bug.md §4.2/§4.3: 292d06b925b2 "block/file-posix: Let post-EOF fallocate serialize" (QEMU 4.2.0), 7db05c8a73 in QEMU 4.1.1 (announce <157376786282.8295.5424159782656228513@sif>); still unconditional in current raw_do_pwrite_zeroes()',
+    confidence: 'verified',
+  },
+  ext4_not_affected: {
+    ref: 'bug.md §6j: ext4 only grows i_size in fallocate and performs extending DIO synchronously; Max Reitz: corruption on XFS only, not ext4/btrfs/tmpfs',
+    confidence: 'inferred',
+  },
+  gluster: {
+    ref: 'Nir Soffer on the QEMU RFC: "the fix may be needed to remote filesystem such as gluster over xfs" — anchors.md §0; QEMU v1 applies the workaround unconditionally "because we don\'t know those things for remote filesystems"',
+    confidence: 'verified',
+  },
+} as const;
+
+const UPSTREAM = ['mainline', 'stable'] as const;
+const VANILLA_BASED = ['elrepo', 'fedora'] as const;
+
+/** The data. Validated by loadKnowledgeBase(); never used unvalidated. */
+export const KNOWLEDGE_BASE_DATA = {
+  format_version: 1,
+  revision: '2026-11-24.1',
+  bugs: [
+    {
+      id: XFS_FALLOCATE_BUG_ID,
+      title: 'XFS fallocate() vs in-flight AIO+DIO size race (file truncated back to the fallocate end)',
+      summary:
+        'xfs_file_fallocate() sampled i_size before draining in-flight direct I/O; an appending async O_DIRECT write ' +
+        'completing meanwhile extends the file, then fallocate sets the stale size — a truncation of the data just written. ' +
+        "QEMU ≥ 4.1's qcow2 (c8bb23cbdbe32f, post-EOF write-zeroes) exposed it with aio=native.",
+      fix: {
+        commit: '249bd9087a5264d2b8a974081870e2e27671b4dc',
+        title: 'xfs: properly serialise fallocate against AIO+DIO',
+        mainline: '5.5.0-rc1',
+        sources: [SRC.suse_patch, SRC.xfs_merge_tag],
+      },
+      filesystems: ['xfs'],
+      io_modes: {
+        exposed: ['native', 'io_uring'],
+        not_exposed: ['threads', 'buffered'],
+        detail:
+          'Exposed: asynchronous, fs-block-aligned O_DIRECT writes that extend the file — Linux AIO (QEMU aio=native) and io_uring. ' +
+          'Not exposed: synchronous O_DIRECT pwrite from a thread pool (QEMU aio=threads) and buffered I/O, which hold the iolock until the size is updated.',
+        confidence: 'inferred',
+        sources: [SRC.io_modes],
+      },
+      introduced: {
+        upstream: '3.15.0-rc1',
+        detail:
+          'Appending AIO+DIO became asynchronous on XFS with "xfs: allow appending aio writes" (merged for 3.15); before that the race window did not exist upstream. ' +
+          'Distribution kernels may have backported it earlier (RHEL 7 3.10 has DIO_ASYNC_EXTEND), so "not present" applies to upstream streams only.',
+        confidence: 'inferred',
+        sources: [SRC.introduced_315, SRC.rhel7_code],
+      },
+      streams: [
+        // --- upstream kernel.org (mainline and stable/longterm) ---
+        {
+          key: 'upstream-before-3.15',
+          streams: [...UPSTREAM],
+          upstream_below: '3.15.0-rc1',
+          status: 'not_present',
+          confidence: 'inferred',
+          detail: 'upstream < 3.15: appending AIO+DIO writes on XFS were synchronous, so the race window does not exist',
+          sources: [SRC.introduced_315],
+        },
+        {
+          key: 'upstream-mainline-5.5',
+          streams: [...UPSTREAM],
+          upstream_from: '5.5.0-rc1',
+          status: 'fixed',
+          first_fixed: '5.5.0-rc1',
+          confidence: 'verified',
+          detail: 'upstream ≥ 5.5 (v5.5-rc1) carries 249bd9087a52',
+          sources: [SRC.suse_patch, SRC.xfs_merge_tag, SRC.ksrc_61],
+        },
+        {
+          key: 'upstream-5.4.y',
+          streams: [...UPSTREAM],
+          upstream_from: '5.4.0-rc1',
+          upstream_below: '5.5.0-rc1',
+          status: 'fixed_from',
+          comparator: 'upstream',
+          first_fixed: '5.4.69',
+          confidence: 'verified',
+          detail:
+            '5.4.y: fixed in 5.4.69 (stable 36f11775da75, AUTOSEL); 5.4.69–5.4.75 have a separate legacy-ioctl flush regression fixed in 5.4.76',
+          sources: [SRC.stable_5469, SRC.stable_5476],
+        },
+        {
+          key: 'upstream-3.15-to-5.3-no-fix',
+          streams: [...UPSTREAM],
+          upstream_from: '3.15.0-rc1',
+          upstream_below: '5.4.0-rc1',
+          status: 'no_fix_known',
+          confidence: 'inferred',
+          detail: '3.15 … 5.3 and the 4.19.y/4.14.y/4.9.y/4.4.y longterm lines: the bug exists and no backport is known',
+          sources: [SRC.no_backport_419, SRC.introduced_315],
+        },
+        // --- vanilla-based builds (elrepo kernel-lt/ml, Fedora): the upstream table, one notch less sure ---
+        {
+          key: 'vanilla-based-5.5',
+          streams: [...VANILLA_BASED],
+          upstream_from: '5.5.0-rc1',
+          status: 'fixed',
+          first_fixed: '5.5.0-rc1',
+          confidence: 'inferred',
+          detail: 'vanilla-based build of upstream ≥ 5.5: carries 249bd9087a52 from its upstream base',
+          sources: [SRC.vanilla, SRC.suse_patch],
+        },
+        {
+          key: 'vanilla-based-5.4.y',
+          streams: [...VANILLA_BASED],
+          upstream_from: '5.4.0-rc1',
+          upstream_below: '5.5.0-rc1',
+          status: 'fixed_from',
+          comparator: 'upstream',
+          first_fixed: '5.4.69',
+          confidence: 'inferred',
+          detail: 'vanilla-based build of 5.4.y: fixed from upstream 5.4.69',
+          sources: [SRC.vanilla, SRC.stable_5469],
+        },
+        {
+          key: 'vanilla-based-3.15-to-5.3-no-fix',
+          streams: [...VANILLA_BASED],
+          upstream_from: '3.15.0-rc1',
+          upstream_below: '5.4.0-rc1',
+          status: 'no_fix_known',
+          confidence: 'inferred',
+          detail: 'vanilla-based build of 3.15 … 5.3 (e.g. elrepo kernel-lt 4.19/4.14/4.4): no fix known upstream',
+          sources: [SRC.vanilla, SRC.no_backport_419],
+        },
+        // --- Red Hat family (RHEL, CentOS, Alma, Rocky, Oracle RHCK share the .elN suffix) ---
+        {
+          key: 'el7-no-fix-known',
+          streams: ['el7'],
+          status: 'no_fix_known',
+          confidence: 'belief',
+          detail:
+            'RHEL 7 (3.10.0-*.el7): the 7.3-era code is vulnerable (async appending DIO backported, size sampled before the drain); no RHEL 7 build with the fix is known — whether one exists is not verified',
+          sources: [SRC.rhel7_code, SRC.rhel7_no_fix],
+        },
+        {
+          key: 'el8-unknown',
+          streams: ['el8'],
+          status: 'unknown',
+          confidence: 'verified',
+          detail:
+            'RHEL 8 (4.18.0-*.el8): the bug was filed as BZ 1765547 but the build carrying the fix is not known; check the kernel changelog for "xfs: properly serialise fallocate against AIO+DIO"',
+          sources: [SRC.rhel8_bz],
+        },
+        {
+          key: 'el9-el10-upstream-base',
+          streams: ['el9', 'el10'],
+          upstream_from: '5.5.0-rc1',
+          status: 'fixed',
+          confidence: 'inferred',
+          detail: 'RHEL 9 (5.14-based) and RHEL 10 (6.12-based): upstream base ≥ 5.5 ⇒ fixed by inheritance',
+          sources: [SRC.base_inherit, SRC.ksrc_61],
+        },
+        // --- Ubuntu ---
+        {
+          key: 'ubuntu-upstream-base-5.5',
+          streams: ['ubuntu'],
+          upstream_from: '5.5.0-rc1',
+          status: 'fixed',
+          confidence: 'inferred',
+          detail: 'Ubuntu kernel on an upstream base ≥ 5.5 (groovy 5.8, jammy 5.15, noble 6.8, HWE …): fixed by inheritance',
+          sources: [SRC.base_inherit],
+        },
+        {
+          key: 'ubuntu-5.4-stable-import',
+          streams: ['ubuntu'],
+          upstream_from: '5.4.0-rc1',
+          upstream_below: '5.5.0-rc1',
+          status: 'fixed_from',
+          comparator: 'upstream',
+          first_fixed: '5.4.69',
+          needs_exact_upstream: true,
+          confidence: 'inferred',
+          detail:
+            'Ubuntu 5.4 (focal, bionic HWE): fixed when its upstream stable base (from /proc/version_signature) is ≥ 5.4.69; the ABI number in the release does not tell the base',
+          sources: [SRC.ubuntu_focal, SRC.stable_5469],
+        },
+        {
+          key: 'ubuntu-3.15-to-5.3-no-fix',
+          streams: ['ubuntu'],
+          upstream_from: '3.15.0-rc1',
+          upstream_below: '5.4.0-rc1',
+          status: 'no_fix_known',
+          confidence: 'inferred',
+          detail: 'Ubuntu on an upstream base 3.15 … 5.3 (bionic 4.15, xenial 4.4): no backport known',
+          sources: [SRC.ubuntu_bionic, SRC.no_backport_419],
+        },
+        // --- Debian ---
+        {
+          key: 'debian-upstream-base-5.5',
+          streams: ['debian'],
+          upstream_from: '5.5.0-rc1',
+          status: 'fixed',
+          confidence: 'inferred',
+          detail: 'Debian kernel on an upstream base ≥ 5.5 (bullseye 5.10, bookworm 6.1, trixie 6.12, and their backports): fixed by inheritance',
+          sources: [SRC.debian_buster, SRC.base_inherit, SRC.ksrc_61],
+        },
+        {
+          key: 'debian-5.4.y',
+          streams: ['debian'],
+          upstream_from: '5.4.0-rc1',
+          upstream_below: '5.5.0-rc1',
+          status: 'fixed_from',
+          comparator: 'upstream',
+          first_fixed: '5.4.69',
+          needs_exact_upstream: true,
+          confidence: 'inferred',
+          detail: 'Debian package of upstream 5.4.y (no stable release shipped it): fixed from 5.4.69, read from the package version',
+          sources: [SRC.stable_5469],
+        },
+        {
+          key: 'debian-3.15-to-5.3-no-fix',
+          streams: ['debian'],
+          upstream_from: '3.15.0-rc1',
+          upstream_below: '5.4.0-rc1',
+          status: 'no_fix_known',
+          confidence: 'inferred',
+          detail: 'Debian on an upstream base 3.15 … 5.3 (buster 4.19, stretch 4.9, jessie 3.16): follows longterm lines where no backport is known',
+          sources: [SRC.debian_buster, SRC.no_backport_419],
+        },
+        // --- SUSE ---
+        {
+          key: 'suse-upstream-base-5.5',
+          streams: ['suse'],
+          upstream_from: '5.5.0-rc1',
+          status: 'fixed',
+          confidence: 'inferred',
+          detail: 'SUSE kernel on an upstream base ≥ 5.5 (SLE15-SP4+ 5.14, Tumbleweed): fixed by inheritance',
+          sources: [SRC.base_inherit],
+        },
+        {
+          key: 'suse-before-5.5-unknown',
+          streams: ['suse'],
+          upstream_below: '5.5.0-rc1',
+          status: 'unknown',
+          confidence: 'verified',
+          detail:
+            'SUSE kernel on an upstream base < 5.5 (SLE12 4.12, SLE15-SP1 4.12, SP2/SP3 5.3): SUSE carries the fix (bsc#1158751) but in which branch and update is not known',
+          sources: [SRC.suse_unknown_branch],
+        },
+        // --- custom and unrecognised kernels ---
+        {
+          key: 'custom-upstream-base-5.5',
+          streams: ['custom'],
+          upstream_from: '5.5.0-rc1',
+          status: 'fixed',
+          confidence: 'belief',
+          detail:
+            'custom kernel (unrecognised suffix) on an upstream base ≥ 5.5: fixed by upstream version only — custom kernels can differ (a self-test on this boot decides over this)',
+          sources: [SRC.base_inherit],
+        },
+        {
+          key: 'custom-before-5.5-unknown',
+          streams: ['custom'],
+          status: 'unknown',
+          confidence: 'verified',
+          detail: 'custom kernel on an upstream base < 5.5: its patches are not known, so neither fixed nor affected can be claimed',
+          sources: [SRC.base_inherit],
+        },
+      ],
+      mitigations: [
+        {
+          code: 'qemu_serialises_post_eof_zeroes',
+          applies_to: 'any',
+          detail:
+            'QEMU ≥ 4.1.1 / 4.2.0 serialises post-EOF write-zeroes itself (292d06b925b2): keep that enabled — do not run QEMU 4.1.0 or builds that drop the workaround',
+          sources: [SRC.qemu_workaround],
+        },
+        {
+          code: 'use_aio_threads',
+          applies_to: 'xfs',
+          detail: 'use aio=threads instead of aio=native or aio=io_uring for images on this path (synchronous O_DIRECT writes are not exposed)',
+          sources: [SRC.io_modes],
+        },
+        {
+          code: 'place_on_non_xfs',
+          applies_to: 'xfs',
+          detail: 'place the images on a local non-XFS filesystem (e.g. ext4, which is not affected by this race)',
+          sources: [SRC.ext4_not_affected],
+        },
+        {
+          code: 'upgrade_kernel',
+          applies_to: 'any',
+          detail:
+            'boot a fixed kernel: upstream ≥ 5.5 or 5.4.69+ (5.4.76+ also has the legacy-ioctl follow-up); for distribution kernels look for "xfs: properly serialise fallocate against AIO+DIO" in the changelog',
+          sources: [SRC.stable_5469, SRC.stable_5476, SRC.suse_patch],
+        },
+        {
+          code: 'check_server_filesystem',
+          applies_to: 'network',
+          detail: 'a client cannot see the server\'s filesystem: check the server or brick filesystem and kernel (e.g. Gluster or NFS exports on XFS)',
+          sources: [SRC.gluster],
+        },
+      ],
+      sources: [SRC.suse_patch, SRC.stable_5469, SRC.io_modes],
+    },
+  ],
+} satisfies KnowledgeBaseInput;
+
+/**
+ * Validates knowledge-base data (default: the built-in table). A broken entry throws a KnowledgeBaseError
+ * naming the file and the field path, e.g.
+ * `knowledge base policies/knowledge-base.ts: bugs[0].streams[2].first_fixed: expected string, received number`.
+ */
+export function loadKnowledgeBase(data: unknown = KNOWLEDGE_BASE_DATA, file: string = KNOWLEDGE_BASE_FILE): KnowledgeBase {
+  const r = KnowledgeBaseSchema.safeParse(data);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => ({ path: formatIssuePath(i.path), message: formatIssueMessage(i.message) }));
+  const text = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+  throw new KnowledgeBaseError(`knowledge base ${file}: ${text}`, file, issues);
+}
+
+/** Reads a knowledge base from a JSON file (e.g. a newer revision shipped separately). */
+export function loadKnowledgeBaseFile(file: string): KnowledgeBase {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new KnowledgeBaseError(`knowledge base ${file}: cannot read: ${(e as Error).message}`, file);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new KnowledgeBaseError(`knowledge base ${file}: invalid JSON: ${(e as Error).message}`, file);
+  }
+  return loadKnowledgeBase(data, file);
+}
+
+let builtin: KnowledgeBase | null = null;
+/** The built-in knowledge base, validated once. */
+export function builtinKnowledgeBase(): KnowledgeBase {
+  builtin ??= loadKnowledgeBase();
+  return builtin;
+}

@@ -1,0 +1,159 @@
+// Operator policy: a strict JSON file (default /etc/xfsguard/policy.json). The CLI picks the path
+// (--policy flag, then env XFSGUARD_POLICY, then DEFAULT_POLICY_PATH) and calls loadPolicy().
+//
+// {
+//   "mode": "conservative" | "trust-selftest",     // default conservative
+//   "trust_selftest_min_iterations": 100,          // int ≥ 1; used by trust-selftest
+//   "overrides": [{ "prefix": "/abs/path", "action": "enable" | "disable", "reason": "why" }],
+//   "allowed_roots": ["/abs/path", ...]            // where the self-test / checks may operate
+// }
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { formatIssueMessage, formatIssuePath } from './knowledge-base-schema.js';
+
+export const DEFAULT_POLICY_PATH = '/etc/xfsguard/policy.json';
+export const POLICY_ENV = 'XFSGUARD_POLICY';
+
+/**
+ * Default allowed roots: the usual VM image directories — libvirt's default storage pool, OpenStack Nova's
+ * instance directory, KubeVirt's host-disk/data directory, and the conventional /srv/vm. Operators with images
+ * elsewhere add their directories in the policy file.
+ */
+export const DEFAULT_ALLOWED_ROOTS: readonly string[] = ['/var/lib/libvirt/images', '/var/lib/nova/instances', '/var/lib/kubevirt', '/srv/vm'];
+export const DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS = 100;
+
+const absolutePath = z
+  .string({ error: (i) => (i.input === undefined ? 'required' : 'expected a string') })
+  .min(1, { message: 'must not be empty' })
+  .refine((p) => path.posix.isAbsolute(p), { message: 'must be an absolute path' })
+  .refine((p) => !p.includes('\0'), { message: 'must not contain NUL' })
+  .transform((p) => normalizePath(p));
+
+export const OverrideSchema = z
+  .object({
+    prefix: absolutePath,
+    action: z.enum(['enable', 'disable'], { error: () => 'must be "enable" or "disable"' }),
+    reason: z
+      .string({ error: (i) => (i.input === undefined ? 'required' : 'expected a string') })
+      .refine((s) => s.trim().length > 0, { message: 'must be a non-empty string' }),
+  })
+  .strict();
+
+export const PolicyFileSchema = z
+  .object({
+    mode: z.enum(['conservative', 'trust-selftest'], { error: () => 'must be "conservative" or "trust-selftest"' }).default('conservative'),
+    trust_selftest_min_iterations: z
+      .number({ error: () => 'expected an integer ≥ 1' })
+      .int({ message: 'expected an integer ≥ 1' })
+      .min(1, { message: 'expected an integer ≥ 1' })
+      .default(DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS),
+    overrides: z.array(OverrideSchema).default([]),
+    allowed_roots: z.array(absolutePath).default([...DEFAULT_ALLOWED_ROOTS]),
+  })
+  .strict();
+
+export type PolicyOverride = z.infer<typeof OverrideSchema>;
+export type PolicyMode = 'conservative' | 'trust-selftest';
+
+export interface OperatorPolicy {
+  mode: PolicyMode;
+  trust_selftest_min_iterations: number;
+  overrides: PolicyOverride[];
+  allowed_roots: string[];
+  /** The file it came from, or 'built-in defaults'. */
+  source: string;
+}
+
+export class PolicyError extends Error {
+  override name = 'PolicyError';
+  constructor(
+    message: string,
+    readonly file: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Collapses duplicate and trailing slashes and . / .. components (purely lexical; no symlink resolution). */
+export function normalizePath(p: string): string {
+  const n = path.posix.normalize(p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+/** true when `p` is `prefix` or below it, on path-component boundaries (/a/b matches /a/b/c, not /a/bc). */
+export function isUnderPrefix(p: string, prefix: string): boolean {
+  const a = normalizePath(p);
+  const b = normalizePath(prefix);
+  if (b === '/') return a.startsWith('/');
+  return a === b || a.startsWith(`${b}/`);
+}
+
+export function defaultPolicy(): OperatorPolicy {
+  return {
+    mode: 'conservative',
+    trust_selftest_min_iterations: DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS,
+    overrides: [],
+    allowed_roots: [...DEFAULT_ALLOWED_ROOTS],
+    source: 'built-in defaults',
+  };
+}
+
+/** Parses policy JSON text. Throws PolicyError naming the file, the field and the problem; never returns a partial policy. */
+export function parsePolicy(text: string, file: string): OperatorPolicy {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new PolicyError(`${file}: invalid JSON: ${(e as Error).message}`, file);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new PolicyError(`${file}: (root): expected a JSON object`, file);
+  }
+  const r = PolicyFileSchema.safeParse(data);
+  if (!r.success) {
+    const parts = r.error.issues.map((i) => {
+      if (i.code === 'unrecognized_keys') {
+        const base = formatIssuePath(i.path);
+        return i.keys
+          .map((k) => `${base === '(root)' ? k : `${base}.${k}`}: unknown key`)
+          .join('; ');
+      }
+      return `${formatIssuePath(i.path)}: ${formatIssueMessage(i.message)}`;
+    });
+    throw new PolicyError(`${file}: ${parts.join('; ')}`, file);
+  }
+  return { ...r.data, source: file };
+}
+
+/**
+ * Loads the policy file. A missing file gives the built-in defaults unless `mustExist` (a path the operator
+ * named explicitly — flag or XFSGUARD_POLICY), in which case it is an error, as is any unreadable file.
+ */
+export function loadPolicy(file: string = DEFAULT_POLICY_PATH, opts: { mustExist?: boolean } = {}): OperatorPolicy {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT' && !opts.mustExist) return defaultPolicy();
+    throw new PolicyError(`${file}: cannot read: ${err.code ?? err.message}`, file);
+  }
+  return parsePolicy(text, file);
+}
+
+/** The override whose prefix is the longest one matching any of the paths, or null. */
+export function matchOverride(paths: readonly string[], policy: OperatorPolicy): PolicyOverride | null {
+  let best: PolicyOverride | null = null;
+  for (const o of policy.overrides) {
+    if (!paths.some((p) => isUnderPrefix(p, o.prefix))) continue;
+    if (best === null || normalizePath(o.prefix).length > normalizePath(best.prefix).length) best = o;
+  }
+  return best;
+}
+
+/** true when the path is one of the allowed roots or below one (component-boundary match). */
+export function isUnderAllowedRoots(p: string, policy: Pick<OperatorPolicy, 'allowed_roots'>): boolean {
+  if (!path.posix.isAbsolute(p)) return false;
+  return policy.allowed_roots.some((r) => isUnderPrefix(p, r));
+}
