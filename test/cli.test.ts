@@ -9,6 +9,7 @@ import { loopMountUnavailable, mountLoopFs } from './helpers/scratch-fs.js';
 import { runCli } from './helpers/run-cli.js';
 
 const work = mkdtempSync(path.join('/var/tmp', 'xfsguard-cli-'));
+chmodSync(work, 0o755);
 const policyFile = path.join(work, 'policy.json');
 writeFileSync(policyFile, JSON.stringify({ mode: 'conservative' }));
 const stateDir = path.join(work, 'state');
@@ -29,7 +30,7 @@ function assertUsageError(r: ReturnType<typeof runCli>, pattern: RegExp) {
 }
 
 test('bad input: one line on stderr, exit 2, no stack trace', () => {
-  assertUsageError(runCli([], { env }), /usage|Usage|COMMAND/i);
+  assertUsageError(runCli([], { env }), /a COMMAND is required/);
   assertUsageError(runCli(['frobnicate'], { env }), /unknown command "frobnicate"/);
   assertUsageError(runCli(['check'], { env }), /a PATH is required/);
   assertUsageError(runCli(['check', ext4Dir, ext4Dir], { env }), /one PATH only/);

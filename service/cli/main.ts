@@ -38,9 +38,10 @@ ${EXIT_CODES_HELP}`;
 export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
   try {
-    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    if (name === undefined) throw new UsageError(`a COMMAND is required (${Object.keys(COMMANDS).join(', ')}); see 'xfsguard --help'`);
+    if (name === '--help' || name === '-h' || name === 'help') {
       io.print(mainHelp());
-      return name === undefined ? EXIT.USAGE : 0;
+      return 0;
     }
     if (name === '--version' || name === '-V') {
       io.print(XFSGUARD_VERSION);
