@@ -113,21 +113,19 @@ export async function probeFilesystem(absolute: string): Promise<FilesystemFacts
   if (isUnderPseudoRoot(real)) {
     throw new PathInputError('path_pseudo', `${absolute} resolves to ${real}, a pseudo filesystem (/proc, /sys, /dev): not a place for VM images`);
   }
-  let kind: FilesystemFacts['path_kind'] = 'missing';
-  let judged = real;
+  let kind: FilesystemFacts['path_kind'];
+  let isDirectory: boolean;
   try {
     const st = await lstat(real);
-    if (missing) kind = 'missing';
-    else if (st.isDirectory()) kind = 'directory';
-    else if (st.isFile()) kind = 'file';
-    else kind = 'other';
+    isDirectory = st.isDirectory();
+    kind = missing ? 'missing' : isDirectory ? 'directory' : st.isFile() ? 'file' : 'other';
   } catch (err) {
     if (errnoOf(err) === 'EACCES') throw new PathInputError('path_permission', `permission denied: ${real}`);
     throw err;
   }
+  const judged = isDirectory ? real : path.dirname(real);
   if (missing) notes.push(`${absolute} does not exist yet: judged its nearest existing ancestor ${real}`);
   if (kind === 'file' || kind === 'other') {
-    judged = path.dirname(real);
     notes.push(`${real} is ${kind === 'file' ? 'a regular file' : 'not a directory'}: judged its directory ${judged}`);
   } else if (real !== absolute && !missing) {
     notes.push(`${absolute} resolves to ${real}`);

@@ -54,7 +54,7 @@ test('a NUL byte in the path is refused (argv cannot carry one: checked in-proce
   process.stderr.write = ((chunk: string) => {
     writes.push(String(chunk));
     return true;
-  }) as typeof process.stderr.write;
+  });
   try {
     const code = await main(['check', '/var/lib/a\0b'], { print: (t) => printed.push(t), usage: (m) => { throw new Error(m); } });
     assert.equal(code, 2);
@@ -110,7 +110,7 @@ test('ext4: not XFS, no workaround; a regular file is judged by its directory', 
   assert.ok(human.stdout.length > 0);
 });
 
-test('XFS on a loop device: self-test runs once per boot, then answers from the cache', async (t) => {
+test('XFS on a loop device: self-test runs once per boot, then answers from the cache', (t) => {
   const why = loopMountUnavailable();
   if (why !== null) {
     t.skip(why);

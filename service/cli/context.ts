@@ -17,10 +17,10 @@ export function warnToStderr(message: string): void {
   process.stderr.write(`xfsguard: warning: ${message}\n`);
 }
 
-export async function loadContext(flags: { policy?: string | undefined; 'state-dir'?: string | undefined }): Promise<JudgeContext> {
+export function loadContext(flags: { policy?: string | undefined; 'state-dir'?: string | undefined }): JudgeContext {
   const explicit = flags.policy ?? process.env.XFSGUARD_POLICY;
   try {
-    const policy = await loadPolicy(explicit ?? DEFAULT_POLICY_PATH, { mustExist: explicit !== undefined });
+    const policy = loadPolicy(explicit ?? DEFAULT_POLICY_PATH, { mustExist: explicit !== undefined });
     const knowledgeBase = loadKnowledgeBase();
     return { policy, knowledgeBase, cache: new SelfTestCache(resolveStateDir(flags['state-dir']), warnToStderr), warn: warnToStderr };
   } catch (err) {

@@ -40,7 +40,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const ioMode = oneOf('aio', values.aio, ['native', 'io_uring', 'threads'] as const) ?? null;
   const budget = positiveInt('budget-ms', values['budget-ms'], 3_600_000);
   const release = kernelReleaseFlag(values['kernel-release']);
-  const ctx = await loadContext(values);
+  const ctx = loadContext(values);
   const { decision } = await judge(
     {
       path: target,

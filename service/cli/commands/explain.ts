@@ -31,7 +31,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const selftest = oneOf('selftest', values.selftest, ['auto', 'always', 'never'] as const) ?? 'never';
   const ioMode = oneOf('aio', values.aio, ['native', 'io_uring', 'threads'] as const) ?? null;
   const release = kernelReleaseFlag(values['kernel-release']);
-  const ctx = await loadContext(values);
+  const ctx = loadContext(values);
   const { decision } = await judge(
     { path: target, io_mode: ioMode, selftest, ...(release !== undefined ? { kernel_release_override: release } : {}) },
     ctx,

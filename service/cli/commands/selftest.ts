@@ -58,7 +58,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const iterations = positiveInt('iterations', values.iterations, 1_000_000);
   const budget = positiveInt('budget-ms', values['budget-ms'], 3_600_000);
   const maxMib = positiveInt('max-mib', values['max-mib'], 65_536);
-  const ctx = await loadContext(values);
+  const ctx = loadContext(values);
   const [fs, kernel] = await Promise.all([probeFilesystem(target), probeKernel()]);
   const report = await selfTestAndStore(fs, kernel, ctx, {
     engines: engine === 'all' ? ALL_ENGINES : [engine],
