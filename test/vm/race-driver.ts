@@ -5,7 +5,7 @@
 //   node --import tsx test/vm/race-driver.ts --dir virtio=/mnt/xfs [--dir fast=/tmp/fast]
 //     [--fast-loop fast]   (make an XFS on a loop device backed by /tmp — tmpfs in the VM — and add it)
 //     [--budget-ms 3000] [--max-bytes 16777216] [--iterations 1000000]
-//     [--window auto|beyond_eof|eof_prealloc] [--all] [--repeat N]
+//     [--window auto|beyond_eof|eof_prealloc[,...]] [--all] [--repeat N]
 //     [--engines aio,io_uring] [--modes zero-range,alloc] [--latency]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -87,19 +87,21 @@ for (const { label, dir } of targets) {
   if (values.latency) dev.latency_us = { write_4k: ddLatency(dir, '4k', 256), write_1m: ddLatency(dir, '1M', 16) };
   try {
     for (let run = 0; run < repeat; run++) {
-      for (const engine of values.engines.split(',') as Engine[]) {
-        for (const mode of values.modes.split(',') as FallocMode[]) {
-          const opts: RaceOptions = {
-            directory: dir,
-            engine,
-            mode,
-            max_iterations: Number(values.iterations),
-            budget_ms: Number(values['budget-ms']),
-            max_bytes: Number(values['max-bytes']),
-            window: values.window as RaceOptions['window'],
-            stop_on_first: !values.all,
-          };
-          dev.results.push({ run, ...(await native.runRace(opts)) });
+      for (const window of values.window.split(',') as NonNullable<RaceOptions['window']>[]) {
+        for (const engine of values.engines.split(',') as Engine[]) {
+          for (const mode of values.modes.split(',') as FallocMode[]) {
+            const opts: RaceOptions = {
+              directory: dir,
+              engine,
+              mode,
+              max_iterations: Number(values.iterations),
+              budget_ms: Number(values['budget-ms']),
+              max_bytes: Number(values['max-bytes']),
+              window,
+              stop_on_first: !values.all,
+            };
+            dev.results.push({ run, ...(await native.runRace(opts)) });
+          }
         }
       }
     }
