@@ -8,6 +8,15 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const files = [
+  // probes and the native self-test
+  'test/probes-filesystem.test.ts',
+  'test/probes-state.test.ts',
+  'test/native-race.test.ts',
+  // the CLI, spawned as users run it
+  'test/cli.test.ts',
+  // real kernels in the test VMs (../shared/vm)
+  'test/vm-race.test.ts',
+  'test/vm-cli.test.ts',
 ];
 
 const only = process.argv.slice(2);
