@@ -467,6 +467,9 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
       break;
     }
 
+    // Buffers are declared before the engine so that they outlive it: tearing the engine down
+    // (io_destroy, ring close) waits for or cancels any write still in flight from wbuf.
+    AlignedBuf wbuf, rbuf;
     std::unique_ptr<IoEngine> eng;
     if (p.engine == Engine::IoUring)
       eng.reset(new UringEngine());
@@ -486,7 +489,6 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
       if (ladder.empty() || ladder.back() < v) ladder.push_back(v);
     }
     const uint32_t perRung = 4;
-    AlignedBuf wbuf, rbuf;
     if (!wbuf.alloc(ladder.back()) || !rbuf.alloc(ladder.back())) {
       // fall back to smaller maxima
       while (ladder.size() > 1) {
