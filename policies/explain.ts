@@ -29,18 +29,27 @@ function firstDetail(reasons: ReasonItem[], re: RegExp): string | null {
 
 /** The 2–4 line output of `xfsguard check`. */
 export function renderSummary(d: Decision): string {
-  const lines = [`${headline(d)}: ${verdictLine(d)} (exit ${exitCodeFor(d)})`];
+  const fs = d.evidence.filesystem;
+  const k = d.evidence.kernel;
+  const st = d.evidence.selftest;
+  const fsText = fs.overlay_upper ? `overlay on ${fs.overlay_upper.fs_type} (${fs.overlay_upper.fs_class})` : `${fs.fs_type} (${fs.fs_class})`;
+  const stText = st === null ? 'no self-test' : `self-test ${st.report.outcome} (${st.report.iterations} iterations${d.evidence.selftest_used ? '' : ', not used'})`;
+  const facts =
+    `  ${fsText} at ${d.judged_directory}; kernel ${k.judged_release}${k.what_if ? ' (what-if)' : ''}: ${k.parsed.stream}, ` +
+    `table ${k.status.status} (rule ${k.status.rule}); ${stText}`;
   const main =
     firstDetail(d.reasons, /^policy_override_/) ??
     firstDetail(d.reasons, /^selftest_(reproduced|trusted)$/) ??
     firstDetail(d.reasons, /^io_mode_not_exposed$/) ??
-    (d.verdict === 'affected' || d.verdict === 'fixed' ? firstDetail(d.reasons, KERNEL_CODES) : null) ??
-    firstDetail(d.reasons, FS_CODES) ??
+    firstDetail(d.reasons, /^policy_conservative$/) ??
+    firstDetail(d.reasons, /^filesystem_(not_xfs|pseudo|network|fuse|unknown|overlay_unresolved)$/) ??
+    firstDetail(d.reasons, KERNEL_CODES) ??
     d.reasons[0]?.detail ??
     null;
-  if (main !== null) lines.push(`  ${main}`);
-  if (d.mitigations.length > 0) lines.push(`  mitigations: ${d.mitigations.map((m) => m.code).join(', ')} (see xfsguard explain)`);
-  lines.push(`  knowledge base ${d.provenance.knowledge_base_revision}, xfsguard ${d.provenance.xfsguard_version}`);
+  const lines = [`${headline(d)}: ${verdictLine(d)} (exit ${exitCodeFor(d)})`, facts];
+  if (main !== null) lines.push(`  why: ${main}`);
+  const mit = d.mitigations.length > 0 ? `; mitigations: ${d.mitigations.map((m) => m.code).join(', ')} (xfsguard explain)` : '';
+  lines.push(`  knowledge base ${d.provenance.knowledge_base_revision}, xfsguard ${d.provenance.xfsguard_version}${mit}`);
   return lines.join('\n');
 }
 

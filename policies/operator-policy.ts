@@ -51,7 +51,16 @@ export const PolicyFileSchema = z
     overrides: z.array(OverrideSchema).default([]),
     allowed_roots: z.array(absolutePath).default([...DEFAULT_ALLOWED_ROOTS]),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    // two overrides for the same prefix would make the answer depend on their order
+    const seen = new Map<string, number>();
+    p.overrides.forEach((o, i) => {
+      const prev = seen.get(o.prefix);
+      if (prev !== undefined) ctx.addIssue({ code: 'custom', path: ['overrides', i, 'prefix'], message: `duplicate of overrides[${prev}].prefix (${o.prefix})` });
+      else seen.set(o.prefix, i);
+    });
+  });
 
 export type PolicyOverride = z.infer<typeof OverrideSchema>;
 export type PolicyMode = 'conservative' | 'trust-selftest';
