@@ -3,20 +3,13 @@
 // virtio XFS and on a fast device (XFS on a loop device backed by tmpfs) and prints one JSON document.
 //   6.1.192-xfsrace (fix removed): every engine × mode must be 'reproduced', on both devices;
 //   6.1.192 (fixed): every one 'not_reproduced' — never 'reproduced'.
-// Needs qemu-system-x86_64, mkfs.xfs, the kernels and run.sh (XFSGUARD_VM_DIR, default /work/shared/vm).
+// Needs qemu-system-x86_64, mkfs.xfs, the kernels and run.sh (test/helpers/vm.ts says where).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Engine, FallocMode, RaceResult } from '../native/types.js';
+import { BROKEN_KERNEL, FIXED_KERNEL, runInVm, vmUnavailable } from './helpers/vm.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const vmDir = process.env.XFSGUARD_VM_DIR ?? '/work/shared/vm';
-const runSh = path.join(vmDir, 'run.sh');
-const BROKEN = path.join(vmDir, 'kernels', 'bzImage-6.1.192-xfsrace');
-const FIXED = path.join(vmDir, 'kernels', 'bzImage-6.1.192');
 const BOOT_TIMEOUT_MS = 240_000;
 
 interface Device {
@@ -30,44 +23,12 @@ interface GuestReport {
   devices: Device[];
 }
 
-function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-function unavailable(): string | null {
-  if (!existsSync(runSh)) return `no VM runner at ${runSh} (set XFSGUARD_VM_DIR)`;
-  for (const k of [BROKEN, FIXED]) if (!existsSync(k)) return `kernel image ${k} is missing`;
-  if (!have('qemu-system-x86_64')) return 'qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)';
-  if (!have('mkfs.xfs')) return 'mkfs.xfs is not installed (apt-get install xfsprogs)';
-  if (!existsSync(path.join(root, 'build', 'Release', 'xfsguard_native.node'))) return 'native addon not built (npm run install)';
-  if (root.startsWith('/tmp/') || root.startsWith('/var/tmp/') || root.startsWith('/root/') || root.startsWith('/run/'))
-    return `the checkout ${root} is under a path the VM replaces with tmpfs`;
-  return null;
-}
-
 /** Boots `kernel`, runs the guest script, returns its JSON document. */
-function boot(kernel: string, args: string[]): Promise<{ report: GuestReport; seconds: number }> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const cmd = ['sh', 'test/vm/guest-race.sh', ...args].join(' ');
-    const child = spawn(runSh, [kernel, '--', cmd], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM'); // run.sh's qemu child dies with it (no -daemonize)
-      reject(new Error(`VM ${path.basename(kernel)} did not finish in ${BOOT_TIMEOUT_MS} ms:\n${out}`));
-    }, BOOT_TIMEOUT_MS);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const line = out.split('\n').find((l) => l.startsWith('@@race-json '));
-      if (code !== 0 || line === undefined) {
-        reject(new Error(`VM ${path.basename(kernel)} exited ${code}:\n${out}`));
-        return;
-      }
-      resolve({ report: JSON.parse(line.slice('@@race-json '.length)) as GuestReport, seconds: (performance.now() - t0) / 1000 });
-    });
-  });
+async function boot(kernel: string): Promise<{ report: GuestReport; seconds: number }> {
+  const run = await runInVm(kernel, 'sh test/vm/guest-race.sh', { timeoutMs: BOOT_TIMEOUT_MS });
+  const line = run.output.split('\n').find((l) => l.startsWith('@@race-json '));
+  if (run.code !== 0 || line === undefined) throw new Error(`VM ${path.basename(kernel)} exited ${run.code}:\n${run.output}`);
+  return { report: JSON.parse(line.slice('@@race-json '.length)) as GuestReport, seconds: run.ms / 1000 };
 }
 
 const ENGINES: Engine[] = ['aio', 'io_uring'];
@@ -94,11 +55,11 @@ function byDevice(report: GuestReport): Map<string, Device> {
   return m;
 }
 
-const skip = unavailable();
+const skip = vmUnavailable();
 
 test('VM kernels: broken 6.1.192-xfsrace reproduces everywhere, fixed 6.1.192 never', { skip: skip ?? false, timeout: BOOT_TIMEOUT_MS + 30_000 }, async (t) => {
   // Both boots at once; each guest is a single CPU. Default limits per run: 16 MiB, 3 s.
-  const [broken, fixed] = await Promise.all([boot(BROKEN, []), boot(FIXED, [])]);
+  const [broken, fixed] = await Promise.all([boot(BROKEN_KERNEL), boot(FIXED_KERNEL)]);
 
   assert.equal(broken.report.kernel, '6.1.192-xfsrace');
   assert.equal(fixed.report.kernel, '6.1.192');

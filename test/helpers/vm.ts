@@ -1,6 +1,6 @@
 // Boots the test kernels in ../shared/vm under QEMU (run.sh) and collects what the guest printed.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './run-cli.js';
 
@@ -18,7 +18,39 @@ export function vmUnavailable(): string | null {
   for (const k of [BROKEN_KERNEL, FIXED_KERNEL]) if (!existsSync(k)) return `test kernel ${k} is missing`;
   if (!onPath('qemu-system-x86_64')) return 'qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)';
   if (!onPath('mkfs.xfs')) return 'mkfs.xfs is not installed (apt-get install xfsprogs)';
+  if (!existsSync(path.join(REPO_ROOT, 'build', 'Release', 'xfsguard_native.node'))) return 'native addon not built (npm run install)';
+  if (hiddenInGuest(REPO_ROOT) && process.getuid?.() !== 0) {
+    return `the checkout ${REPO_ROOT} is under a path the VM replaces with tmpfs, and only root can bind-mount it elsewhere`;
+  }
   return null;
+}
+
+/** The guest mounts fresh tmpfs over these: a checkout below them is invisible inside the VM. */
+function hiddenInGuest(dir: string): boolean {
+  return ['/tmp', '/var/tmp', '/root', '/run'].some((p) => dir === p || dir.startsWith(`${p}/`));
+}
+
+let workDir: string | undefined;
+
+/**
+ * Where the guest can see this checkout: the checkout itself, or (when it lives under a path the
+ * guest hides, e.g. a CI clone in /var/tmp) a bind mount of it under /srv, removed at exit.
+ */
+function vmWorkDir(): string {
+  if (workDir !== undefined) return workDir;
+  if (!hiddenInGuest(REPO_ROOT)) return (workDir = REPO_ROOT);
+  const mountPoint = `/srv/xfsguard-vm-checkout-${process.pid}`;
+  mkdirSync(mountPoint, { recursive: true });
+  execFileSync('mount', ['--bind', REPO_ROOT, mountPoint]);
+  process.on('exit', () => {
+    try {
+      execFileSync('umount', ['-l', mountPoint]);
+      rmdirSync(mountPoint);
+    } catch {
+      // best effort at exit
+    }
+  });
+  return (workDir = mountPoint);
 }
 
 export interface VmRun {
@@ -32,7 +64,7 @@ export function runInVm(kernel: string, command: string, opts: { timeoutMs?: num
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn('sh', [path.join(VM_DIR, 'run.sh'), kernel, ...(opts.runArgs ?? []), '--', command], {
-      cwd: REPO_ROOT,
+      cwd: vmWorkDir(),
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
