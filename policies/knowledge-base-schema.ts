@@ -87,7 +87,7 @@ export const StreamRuleSchema = z
         ctx.addIssue({ code: 'custom', path: ['first_fixed'], message: 'must be an upstream kernel version' });
       }
     }
-    if (r.upstream_from !== undefined && r.upstream_below !== undefined) {
+    if (r.upstream_from !== undefined && r.upstream_below !== undefined && parseUpstream(r.upstream_from) && parseUpstream(r.upstream_below)) {
       if (compareUpstream(r.upstream_from, r.upstream_below) >= 0) {
         ctx.addIssue({ code: 'custom', path: ['upstream_below'], message: 'must be greater than upstream_from' });
       }

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import {
+  KNOWLEDGE_BASE_DATA,
+  KnowledgeBaseError,
+  XFS_FALLOCATE_BUG_ID,
+  builtinKnowledgeBase,
+  loadKnowledgeBase,
+  loadKnowledgeBaseFile,
+} from '../policies/knowledge-base.js';
+
+const clone = (): any => structuredClone(KNOWLEDGE_BASE_DATA);
+
+function expectKbError(data: unknown, re: RegExp, file = 'policies/knowledge-base.ts'): void {
+  assert.throws(
+    () => loadKnowledgeBase(data, file),
+    (e: unknown) => {
+      assert.ok(e instanceof KnowledgeBaseError, String(e));
+      assert.equal(e.file, file);
+      assert.ok(e.message.startsWith(`knowledge base ${file}: `), e.message);
+      assert.match(e.message, re);
+      return true;
+    },
+  );
+}
+
+describe('built-in knowledge base', () => {
+  test('validates', () => {
+    const kb = loadKnowledgeBase();
+    assert.match(kb.revision, /^\d{4}-\d{2}-\d{2}\.\d+$/);
+    assert.equal(builtinKnowledgeBase().revision, kb.revision);
+  });
+  const bug = () => loadKnowledgeBase().bugs.find((b) => b.id === XFS_FALLOCATE_BUG_ID)!;
+  test('the XFS entry carries the facts of bug.md', () => {
+    const b = bug();
+    assert.equal(b.fix.commit.slice(0, 12), '249bd9087a52');
+    assert.equal(b.fix.mainline, '5.5.0-rc1');
+    assert.deepEqual(b.filesystems, ['xfs']);
+    assert.deepEqual(b.io_modes.exposed, ['native', 'io_uring']);
+    assert.ok(b.io_modes.not_exposed.includes('threads'));
+    assert.equal(b.introduced.upstream, '3.15.0-rc1');
+    assert.equal(b.introduced.confidence, 'inferred');
+  });
+  test('per-stream first fixed versions', () => {
+    const r = (k: string) => bug().streams.find((s) => s.key === k)!;
+    assert.equal(r('upstream-mainline-5.5').first_fixed, '5.5.0-rc1');
+    assert.equal(r('upstream-mainline-5.5').confidence, 'verified');
+    assert.equal(r('upstream-5.4.y').first_fixed, '5.4.69');
+    assert.equal(r('upstream-3.15-to-5.3-no-fix').status, 'no_fix_known');
+    assert.equal(r('el8-unknown').status, 'unknown');
+    assert.equal(r('suse-before-5.5-unknown').status, 'unknown');
+  });
+  test('every rule and mitigation has a source and a confidence', () => {
+    for (const s of bug().streams) {
+      assert.ok(s.sources.length > 0, s.key);
+      for (const src of s.sources) assert.match(src.confidence, /^(verified|inferred|belief)$/);
+    }
+    for (const m of bug().mitigations) assert.ok(m.sources.length > 0, m.code);
+  });
+});
+
+describe('a broken entry names the file and the field', () => {
+  test('first_fixed of the wrong type', () => {
+    const d = clone();
+    d.bugs[0].streams[2].first_fixed = 5.469;
+    expectKbError(d, /bugs\[0\]\.streams\[2\]\.first_fixed: expected string/);
+  });
+  test('fixed_from without first_fixed', () => {
+    const d = clone();
+    delete d.bugs[0].streams[2].first_fixed;
+    expectKbError(d, /bugs\[0\]\.streams\[2\]\.first_fixed: expected string/);
+  });
+  test('unknown stream', () => {
+    const d = clone();
+    d.bugs[0].streams[0].streams = ['mainline', 'gentoo'];
+    expectKbError(d, /bugs\[0\]\.streams\[0\]\.streams\[1\]: /);
+  });
+  test('bad confidence', () => {
+    const d = clone();
+    d.bugs[0].streams[1].confidence = 'sure';
+    expectKbError(d, /bugs\[0\]\.streams\[1\]\.confidence: /);
+  });
+  test('a rule without sources', () => {
+    const d = clone();
+    d.bugs[0].streams[3].sources = [];
+    expectKbError(d, /bugs\[0\]\.streams\[3\]\.sources: /);
+  });
+  test('an unknown field', () => {
+    const d = clone();
+    d.bugs[0].streams[0].fixed_in = '5.5';
+    expectKbError(d, /bugs\[0\]\.streams\[0\]: .*fixed_in/);
+  });
+  test('an unparsable upstream bound', () => {
+    const d = clone();
+    d.bugs[0].streams[2].upstream_from = 'five';
+    expectKbError(d, /bugs\[0\]\.streams\[2\]\.upstream_from: must be an upstream kernel version/);
+  });
+  test('an inverted range', () => {
+    const d = clone();
+    d.bugs[0].streams[2].upstream_below = '5.0.0';
+    expectKbError(d, /bugs\[0\]\.streams\[2\]\.upstream_below: must be greater than upstream_from/);
+  });
+  test('duplicate rule key', () => {
+    const d = clone();
+    d.bugs[0].streams[1].key = d.bugs[0].streams[0].key;
+    expectKbError(d, /bugs\[0\]\.streams\[1\]\.key: duplicate rule key/);
+  });
+  test('bad revision', () => {
+    const d = clone();
+    d.revision = 'today';
+    expectKbError(d, /revision: must look like 2026-11-24\.1/);
+  });
+  test('not an object', () => {
+    expectKbError(null, /\(root\): /);
+  });
+  test('the file name given is the one reported', () => {
+    const d = clone();
+    d.bugs[0].fix.commit = 'xyz';
+    expectKbError(d, /bugs\[0\]\.fix\.commit: must be a hex commit id/, '/etc/xfsguard/kb.json');
+  });
+});
+
+describe('loadKnowledgeBaseFile', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'xfsguard-kb-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  test('round-trips the built-in data as JSON', () => {
+    const f = path.join(dir, 'kb.json');
+    writeFileSync(f, JSON.stringify(KNOWLEDGE_BASE_DATA));
+    assert.deepEqual(loadKnowledgeBaseFile(f), loadKnowledgeBase());
+  });
+  test('JSON syntax error names the file', () => {
+    const f = path.join(dir, 'broken.json');
+    writeFileSync(f, '{');
+    assert.throws(() => loadKnowledgeBaseFile(f), (e: Error) => e instanceof KnowledgeBaseError && e.message.startsWith(`knowledge base ${f}: invalid JSON`));
+  });
+  test('a broken entry names the file and field', () => {
+    const f = path.join(dir, 'bad.json');
+    const d = clone();
+    d.bugs[0].streams[2].first_fixed = 5;
+    writeFileSync(f, JSON.stringify(d));
+    assert.throws(() => loadKnowledgeBaseFile(f), (e: Error) => e.message.startsWith(`knowledge base ${f}: bugs[0].streams[2].first_fixed: expected string`));
+  });
+});
