@@ -12,7 +12,10 @@ import {
   loadKnowledgeBaseFile,
 } from '../policies/knowledge-base.js';
 
-const clone = (): any => structuredClone(KNOWLEDGE_BASE_DATA);
+type Loose = Record<string, unknown> & { bugs: (Record<string, unknown> & { streams: Record<string, unknown>[]; fix: Record<string, unknown> })[] };
+const clone = (): Loose => JSON.parse(JSON.stringify(KNOWLEDGE_BASE_DATA)) as Loose;
+const bug0 = (d: Loose) => d.bugs[0]!;
+const rule = (d: Loose, i: number) => d.bugs[0]!.streams[i]!;
 
 function expectKbError(data: unknown, re: RegExp, file = 'policies/knowledge-base.ts'): void {
   assert.throws(
@@ -65,47 +68,47 @@ describe('built-in knowledge base', () => {
 describe('a broken entry names the file and the field', () => {
   test('first_fixed of the wrong type', () => {
     const d = clone();
-    d.bugs[0].streams[2].first_fixed = 5.469;
+    rule(d, 2).first_fixed = 5.469;
     expectKbError(d, /bugs\[0\]\.streams\[2\]\.first_fixed: expected string/);
   });
   test('fixed_from without first_fixed', () => {
     const d = clone();
-    delete d.bugs[0].streams[2].first_fixed;
+    delete rule(d, 2).first_fixed;
     expectKbError(d, /bugs\[0\]\.streams\[2\]\.first_fixed: expected string/);
   });
   test('unknown stream', () => {
     const d = clone();
-    d.bugs[0].streams[0].streams = ['mainline', 'gentoo'];
+    rule(d, 0).streams = ['mainline', 'gentoo'];
     expectKbError(d, /bugs\[0\]\.streams\[0\]\.streams\[1\]: /);
   });
   test('bad confidence', () => {
     const d = clone();
-    d.bugs[0].streams[1].confidence = 'sure';
+    rule(d, 1).confidence = 'sure';
     expectKbError(d, /bugs\[0\]\.streams\[1\]\.confidence: /);
   });
   test('a rule without sources', () => {
     const d = clone();
-    d.bugs[0].streams[3].sources = [];
+    rule(d, 3).sources = [];
     expectKbError(d, /bugs\[0\]\.streams\[3\]\.sources: /);
   });
   test('an unknown field', () => {
     const d = clone();
-    d.bugs[0].streams[0].fixed_in = '5.5';
+    rule(d, 0).fixed_in = '5.5';
     expectKbError(d, /bugs\[0\]\.streams\[0\]: .*fixed_in/);
   });
   test('an unparsable upstream bound', () => {
     const d = clone();
-    d.bugs[0].streams[2].upstream_from = 'five';
+    rule(d, 2).upstream_from = 'five';
     expectKbError(d, /bugs\[0\]\.streams\[2\]\.upstream_from: must be an upstream kernel version/);
   });
   test('an inverted range', () => {
     const d = clone();
-    d.bugs[0].streams[2].upstream_below = '5.0.0';
+    rule(d, 2).upstream_below = '5.0.0';
     expectKbError(d, /bugs\[0\]\.streams\[2\]\.upstream_below: must be greater than upstream_from/);
   });
   test('duplicate rule key', () => {
     const d = clone();
-    d.bugs[0].streams[1].key = d.bugs[0].streams[0].key;
+    rule(d, 1).key = rule(d, 0).key;
     expectKbError(d, /bugs\[0\]\.streams\[1\]\.key: duplicate rule key/);
   });
   test('bad revision', () => {
@@ -118,7 +121,7 @@ describe('a broken entry names the file and the field', () => {
   });
   test('the file name given is the one reported', () => {
     const d = clone();
-    d.bugs[0].fix.commit = 'xyz';
+    bug0(d).fix.commit = 'xyz';
     expectKbError(d, /bugs\[0\]\.fix\.commit: must be a hex commit id/, '/etc/xfsguard/kb.json');
   });
 });
@@ -139,7 +142,7 @@ describe('loadKnowledgeBaseFile', () => {
   test('a broken entry names the file and field', () => {
     const f = path.join(dir, 'bad.json');
     const d = clone();
-    d.bugs[0].streams[2].first_fixed = 5;
+    rule(d, 2).first_fixed = 5;
     writeFileSync(f, JSON.stringify(d));
     assert.throws(() => loadKnowledgeBaseFile(f), (e: Error) => e.message.startsWith(`knowledge base ${f}: bugs[0].streams[2].first_fixed: expected string`));
   });
