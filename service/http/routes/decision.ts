@@ -1,0 +1,55 @@
+// GET /v1/decision: the decision for a path, the same document as `xfsguard check --json`.
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import type { XfsguardService } from '../app.js';
+import { decisionQuerySchema, decisionResponseSchema, errorSchema } from '../schemas.js';
+
+const decisionRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app, { svc }, done) => {
+  app.get(
+    '/v1/decision',
+    {
+      schema: {
+        summary: 'Should QEMU\'s workaround be enabled for images at a path?',
+        description:
+          'Probes the filesystem of the path (statfs), judges the kernel probed at start-up and the self-test known for this boot and filesystem. With selftest=auto and none known, runs one (concurrent requests for the same filesystem share it).',
+        tags: ['decision'],
+        querystring: decisionQuerySchema,
+        response: { 200: decisionResponseSchema, 400: errorSchema, 403: errorSchema, 500: errorSchema, 503: errorSchema },
+      },
+    },
+    async (request) => {
+      const started = performance.now();
+      const { query } = request;
+      const path = svc.checkPath(query.path);
+      const { decision, selftest_ran } = await svc.decide(path, query.aio ?? null, query.selftest);
+      const decisionId = randomUUID();
+      const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+      svc.metrics.decisions.inc({ verdict: decision.verdict });
+      request.log.info(
+        {
+          decision_id: decisionId,
+          path: decision.path,
+          judged_directory: decision.judged_directory,
+          verdict: decision.verdict,
+          enable_workaround: decision.enable_workaround,
+          confidence: decision.confidence,
+          reasons: decision.reasons.map((r) => r.code),
+          fs_type: decision.evidence.filesystem.fs_type,
+          device: decision.evidence.filesystem.device,
+          kernel_release: decision.evidence.kernel.judged_release,
+          selftest_outcome: decision.evidence.selftest_used ? (decision.evidence.selftest?.report.outcome ?? null) : null,
+          selftest_ran,
+          knowledge_base_revision: decision.provenance.knowledge_base_revision,
+          policy_source: decision.policy.source,
+          duration_ms: durationMs,
+        },
+        'decision',
+      );
+      return { ...decision, decision_id: decisionId, duration_ms: durationMs, selftest_ran };
+    },
+  );
+  done();
+};
+
+export default decisionRoutes;

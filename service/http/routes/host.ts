@@ -1,0 +1,55 @@
+// GET /v1/host: what the service judges with — kernel, host, knowledge base, policy, self-tests.
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { XFSGUARD_VERSION } from '../../package-info.js';
+import type { XfsguardService } from '../app.js';
+import { errorSchema, hostResponseSchema } from '../schemas.js';
+
+const hostRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app, { svc }, done) => {
+  app.get(
+    '/v1/host',
+    {
+      schema: {
+        summary: 'Kernel, host, knowledge base, policy in force and known self-tests',
+        tags: ['host'],
+        response: { 200: hostResponseSchema, 500: errorSchema, 503: errorSchema },
+      },
+    },
+    () => {
+      const ctx = svc.context();
+      const { state, policy } = svc;
+      const now = Date.now();
+      return {
+        xfsguard_version: XFSGUARD_VERSION,
+        started_at: new Date(state.started_at).toISOString(),
+        uptime_s: Math.round((now - state.started_at) / 1000),
+        kernel: ctx.kernel!,
+        host: state.host ?? { hostname: null, arch: null, platform: null, distro: null, note: 'host facts not gathered' },
+        native_addon: svc.native,
+        knowledge_base: { revision: svc.knowledgeBase.revision },
+        policy: {
+          source: policy.source,
+          mode: policy.mode,
+          trust_selftest_min_iterations: policy.trust_selftest_min_iterations,
+          allowed_roots: policy.allowed_roots,
+          overrides: policy.overrides,
+        },
+        selftests: state.entries().map((s) => ({
+          device: s.report.device,
+          fs_uuid: s.report.fs_uuid,
+          fs_type: s.report.fs_type,
+          directory: s.report.directory,
+          outcome: s.report.outcome,
+          kernel_release: s.report.kernel_release,
+          started_at: s.report.started_at,
+          written_at: new Date(s.written_at).toISOString(),
+          age_s: Math.max(0, Math.round((now - s.written_at) / 1000)),
+          current_boot: state.isCurrent(s),
+          running: svc.singleFlight.isRunning(s.report.device),
+        })),
+      };
+    },
+  );
+  done();
+};
+
+export default hostRoutes;

@@ -1,0 +1,62 @@
+// POST /v1/selftest: run the race self-test on the filesystem of a path, or join the one running
+// there. Rate-limited for all clients together: a self-test writes to the filesystem for seconds.
+import { performance } from 'node:perf_hooks';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { ALL_ENGINES, ALL_MODES } from '../../../probes/selftest.js';
+import { ApiError, type ServiceLimits, type XfsguardService } from '../app.js';
+import { errorSchema, selfTestBodySchema, selfTestResponseSchema } from '../schemas.js';
+
+const selfTestRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService; limits: ServiceLimits }> = (app, { svc, limits }, done) => {
+  app.post(
+    '/v1/selftest',
+    {
+      config: {
+        rateLimit: {
+          max: limits.selftestRateMax,
+          timeWindow: limits.selftestRateWindowMs,
+          keyGenerator: () => 'selftest',
+          errorResponseBuilder: (_req, ctx) =>
+            new ApiError(429, 'rate_limited', `at most ${ctx.max} self-test requests per ${limits.selftestRateWindowMs / 1000} s; retry in ${ctx.after}`),
+        },
+      },
+      schema: {
+        summary: 'Run the race self-test on the filesystem of a path',
+        description:
+          'At most one self-test runs per filesystem: a request while one runs joins it (joined: true) and gets its result. The result is stored for this boot and used by later decisions.',
+        tags: ['selftest'],
+        body: selfTestBodySchema,
+        response: {
+          200: selfTestResponseSchema,
+          400: errorSchema,
+          403: errorSchema,
+          413: errorSchema,
+          415: errorSchema,
+          429: errorSchema,
+          500: errorSchema,
+          503: errorSchema,
+        },
+      },
+    },
+    async (request) => {
+      const started = performance.now();
+      const { body } = request;
+      svc.context(); // 503 before start-up is over
+      const path = svc.checkPath(body.path);
+      const fs = await svc.probeFilesystem(path);
+      const { report, joined } = await svc.selfTest(fs, {
+        engines: body.engine === 'all' ? ALL_ENGINES : [body.engine],
+        modes: body.mode === 'all' ? ALL_MODES : [body.mode],
+        ...(body.iterations !== undefined ? { iterations: body.iterations } : {}),
+      });
+      const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+      request.log.info(
+        { path, device: fs.device, fs_type: fs.fs_type, outcome: report.outcome, joined, reproductions: report.reproductions, iterations: report.iterations, duration_ms: durationMs },
+        'self-test',
+      );
+      return { joined, duration_ms: durationMs, filesystem: fs, report };
+    },
+  );
+  done();
+};
+
+export default selfTestRoutes;
