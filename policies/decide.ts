@@ -232,7 +232,8 @@ export function decide(input: DecisionInput): Decision {
   if (!bug) throw new Error(`knowledge base ${kb.revision} has no entry for ${XFS_FALLOCATE_BUG_ID}`);
 
   const reasons: ReasonItem[] = [];
-  const whatIf = input.kernel_release_override !== undefined;
+  // a what-if naming the running release is no what-if: the running kernel's facts and self-test apply
+  const whatIf = input.kernel_release_override !== undefined && input.kernel_release_override.trim() !== kernel.release;
   const judgedRelease = whatIf ? input.kernel_release_override! : kernel.release;
   // uname -v and the version signature describe the running kernel only
   const parsed = whatIf

@@ -189,6 +189,13 @@ describe('kernel_release_override (what-if)', () => {
     assert.equal(d.evidence.kernel.what_if, true);
     assert.equal(d.evidence.selftest_used, false);
   });
+  test('a what-if naming the running release is not a what-if', () => {
+    const running = K.custom_fixed;
+    const d = decide(input({ release: running, selftest: st('reproduced', running), kernel_release_override: running }));
+    assert.equal(d.verdict, 'affected');
+    assert.equal(d.evidence.kernel.what_if, false);
+    assert.ok(!codes(d).includes('selftest_ignored_what_if'));
+  });
   test('a reproduced self-test does not make a fixed what-if kernel affected', () => {
     const running = K.custom_fixed;
     const d = decide(input({ release: running, selftest: st('reproduced', running), kernel_release_override: '5.10.200' }));
