@@ -1,0 +1,90 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../../package-info.js';
+import { UNIT_NAMES, applySteps, cliEntry, planInstall, renderResults, systemdIsRunning } from '../../host/installer.js';
+import { parseCommandArgs } from '../args.js';
+import { EXIT } from '../exit-codes.js';
+import { UsageError } from '../usage-error.js';
+import type { CommandIo } from '../command.js';
+
+export const help = `Usage: xfsguard install [options]
+
+Installs, idempotently:
+  PREFIX/bin/xfsguard                      a wrapper running this checkout's built CLI with this node
+  /etc/systemd/system/xfsguard-boot.service  the boot check (before libvirt; publishes, never blocks)
+  /etc/systemd/system/xfsguard.service       the HTTP API (Type=notify, hardened)
+  /etc/xfsguard/policy.json                the default policy, only when there is none
+  /etc/libvirt/hooks/qemu                  with --libvirt-hook, only when absent or ours
+
+The units name the installed command and the policy's allowed roots (ReadWritePaths=,
+RequiresMountsFor=): run install again after changing allowed_roots.
+
+Options:
+  --prefix DIR     where the command goes (default /usr/local)
+  --root DIR       staging root (like DESTDIR): write everything under DIR, run no systemctl
+  --libvirt-hook   also install the libvirt qemu hook (log-only unless /etc/xfsguard/hook.conf
+                   says MODE=enforce)
+  --enable         on a real install with systemd running: daemon-reload, enable --now the units
+  --dry-run        print what would be done, change nothing
+
+Exit codes: 0 done; 1 failed (e.g. not built: run 'npm run build'); 2 bad usage.`;
+
+export function rootAndPrefix(values: { root?: string | undefined; prefix?: string | undefined }): { root: string; prefix: string } {
+  const root = path.resolve(values.root ?? '/');
+  const prefix = values.prefix ?? '/usr/local';
+  if (!path.posix.isAbsolute(prefix) || prefix.includes('\0')) throw new UsageError(`--prefix must be an absolute path; got ${JSON.stringify(prefix)}`);
+  return { root, prefix: path.posix.normalize(prefix) };
+}
+
+export async function run(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('install', argv, {
+    prefix: { type: 'string' },
+    root: { type: 'string' },
+    'libvirt-hook': { type: 'boolean' },
+    enable: { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+  });
+  if (positionals.length > 0) throw new UsageError(`install: no operands expected; got ${JSON.stringify(positionals[0])}`);
+  const { root, prefix } = rootAndPrefix(values);
+  const dryRun = values['dry-run'] === true;
+  const staged = root !== '/';
+  if (values.enable === true && staged) throw new UsageError('--enable cannot be used with --root: nothing is run inside a staging root');
+
+  const entry = cliEntry(PACKAGE_ROOT);
+  if (!existsSync(entry)) {
+    process.stderr.write(`xfsguard: install: ${entry} is missing: run 'npm run build' in ${PACKAGE_ROOT} first\n`);
+    if (!dryRun) return EXIT.INTERNAL;
+  }
+  let steps;
+  try {
+    steps = planInstall({ root, prefix, libvirtHook: values['libvirt-hook'] === true });
+  } catch (err) {
+    process.stderr.write(`xfsguard: install: ${(err as Error).message}\n`);
+    return EXIT.INTERNAL;
+  }
+  const results = await applySteps(root, steps, dryRun);
+  io.print(`${dryRun ? 'xfsguard install (dry run, nothing changed)' : 'xfsguard install'}${staged ? ` into ${root}` : ''}:\n${renderResults(results, dryRun)}`);
+  const hookKept = results.find((r) => r.step.op === 'write' && r.step.path.endsWith('/hooks/qemu') && r.status === 'kept');
+  if (hookKept !== undefined) io.print(`  note: ${hookKept.target} is another program's hook; call service/hooks/libvirt-qemu from it instead`);
+
+  if (staged || dryRun) return EXIT.NOT_NEEDED;
+  const units = UNIT_NAMES.join(' ');
+  if (values.enable === true) {
+    if (!systemdIsRunning()) {
+      process.stderr.write('xfsguard: install: --enable: systemd is not running here; enable the units on the host\n');
+      return EXIT.INTERNAL;
+    }
+    for (const args of [['daemon-reload'], ['enable', '--now', ...UNIT_NAMES]]) {
+      const r = spawnSync('systemctl', args, { stdio: 'inherit' });
+      if (r.status !== 0) {
+        process.stderr.write(`xfsguard: install: systemctl ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})\n`);
+        return EXIT.INTERNAL;
+      }
+    }
+    io.print(`  enabled and started: ${units}`);
+  } else {
+    io.print(`Next: systemctl daemon-reload && systemctl enable --now ${units}`);
+  }
+  return EXIT.NOT_NEEDED;
+}
