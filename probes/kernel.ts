@@ -2,6 +2,7 @@
 // so it is cheap enough for every request; systeminformation (probes/host.ts) is for diagnostics.
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
+import { parseKernelRelease } from '../policies/kernel-release.js';
 import type { DistroFacts, KernelFacts } from './types.js';
 
 async function readTrimmed(file: string): Promise<string | null> {
@@ -38,12 +39,6 @@ export function distroFrom(osRelease: Record<string, string>): DistroFacts {
   };
 }
 
-/** The upstream x.y.z at the start of a release string ("5.4.0-42-generic" → "5.4.0"), or null. */
-export function upstreamOf(release: string): string | null {
-  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(release);
-  return m === null ? null : `${m[1]}.${m[2]}.${m[3] ?? '0'}`;
-}
-
 export interface KernelProbeSources {
   release?: string;
   version?: string;
@@ -59,11 +54,13 @@ export async function probeKernel(src: KernelProbeSources = {}): Promise<KernelF
     readTrimmed(`${procDir}/sys/kernel/random/boot_id`),
     readTrimmed(src.osReleaseFile ?? '/etc/os-release').then(async (t) => t ?? (await readTrimmed('/usr/lib/os-release'))),
   ]);
+  const version = src.version ?? os.version();
   return {
     release,
-    version: src.version ?? os.version(),
+    version,
     version_signature: signature,
-    upstream: upstreamOf(release),
+    // The one kernel-release parser, so that Debian/Ubuntu package versions count here too.
+    upstream: parseKernelRelease(release, { version, ...(signature !== null ? { signature } : {}) }).upstream_string,
     distro: osReleaseText === null ? null : distroFrom(parseOsRelease(osReleaseText)),
     boot_id: bootId,
   };

@@ -12,6 +12,12 @@ const files = [
   'test/probes-filesystem.test.ts',
   'test/probes-state.test.ts',
   'test/native-race.test.ts',
+  // the policy engine: version comparison, kernel table, decisions, policy files, knowledge base
+  'test/policies-vercmp.test.ts',
+  'test/policies-kernel.test.ts',
+  'test/policies-decide.test.ts',
+  'test/policies-policy-file.test.ts',
+  'test/policies-knowledge-base.test.ts',
   // the CLI, spawned as users run it
   'test/cli.test.ts',
   // real kernels in the test VMs (../shared/vm)
