@@ -182,3 +182,34 @@ test('selftest on tmpfs: ZERO_RANGE unsupported, reported as data', (t) => {
   assert.equal(check.code, 0);
   assert.equal((JSON.parse(check.stdout) as { verdict: string }).verdict, 'not_affected');
 });
+
+test('what-if kernel releases on a real XFS: verdicts and exit codes from the knowledge base', (t) => {
+  const why = loopMountUnavailable();
+  if (why !== null) {
+    t.skip(why);
+    return;
+  }
+  const m = mountLoopFs('xfs');
+  t.after(() => m.cleanup());
+  const table: [string, string, number][] = [
+    ['5.4.68', 'affected', 10],
+    ['5.4.69', 'fixed', 0],
+    ['5.5.0-rc1', 'fixed', 0],
+    ['4.19.0-0.bpo.9-amd64', 'affected', 10],
+    ['3.10.0-1160.el7.x86_64', 'affected', 10],
+    ['4.18.0-193.28.1.el8_2.x86_64', 'unknown', 11],
+    ['5.14.0-70.13.1.el9_0.x86_64', 'fixed', 0],
+    ['5.4.0-42-generic', 'unknown', 11],
+    ['4.12.14-122.37-default', 'unknown', 11],
+    // a version table calls it fixed; only the self-test on the running kernel can say otherwise
+    ['6.1.192-xfsrace', 'fixed', 0],
+  ];
+  for (const [release, verdict, code] of table) {
+    const r = runCli(['check', '--json', '--selftest', 'never', '--kernel-release', release, m.mountPoint], { env });
+    assert.equal(r.code, code, `${release}: ${r.stderr}`);
+    const d = JSON.parse(r.stdout) as { verdict: string; reasons: { code: string }[]; provenance: { knowledge_base_revision: string } };
+    assert.equal(d.verdict, verdict, release);
+    assert.ok(d.reasons.some((x) => x.code === 'kernel_what_if'), `${release}: the answer says it is a what-if`);
+    assert.match(d.provenance.knowledge_base_revision, /\S/);
+  }
+});
