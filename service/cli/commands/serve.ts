@@ -1,0 +1,76 @@
+// `xfsguard serve`: the HTTP decision service. The HTTP stack is loaded here only, never by check.
+import { positiveInt, parseCommandArgs } from '../args.js';
+import type { CommandIo } from '../command.js';
+import { CONTEXT_FLAGS, CONTEXT_HELP, loadContext } from '../context.js';
+import { UsageError } from '../usage-error.js';
+import { resolveStateDir } from '../../../probes/selftest-cache.js';
+import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SOCKET_PATH, ServeConfigError, defaultLoggerOptions, runServer } from '../../http/server.js';
+
+export const help = `Usage: xfsguard serve [options]
+
+Runs the HTTP decision service on a unix socket and on loopback TCP:
+  GET  /v1/decision?path=P[&aio=native|io_uring|threads][&selftest=auto|never]
+  POST /v1/selftest {"path": P, "engine"?, "mode"?, "iterations"?}
+  GET  /v1/host, /livez, /readyz, /metrics, /openapi.json, /docs
+Paths are judged and self-tested only inside the policy's allowed_roots. Logs are JSON lines on
+stdout (pretty on a terminal; level from $LOG_LEVEL). Stops gracefully on SIGTERM/SIGINT.
+
+Options:
+  --socket PATH             unix socket (default ${DEFAULT_SOCKET_PATH}), mode 0660
+  --no-socket               do not listen on a unix socket
+  --host ADDR               TCP address (default ${DEFAULT_HOST})
+  --port N                  TCP port (default ${DEFAULT_PORT}; 0 picks a free one)
+  --no-tcp                  do not listen on TCP
+  --allow-remote            allow --host to be a non-loopback address (the API has no authentication)
+  --selftest-budget-ms MS   time budget of a self-test the service runs (default 20000)
+  --log-level LEVEL         fatal, error, warn, info (default), debug, trace
+${CONTEXT_HELP}
+
+Exit codes: 0 stopped cleanly; 2 bad usage, policy or knowledge base (nothing started); 1 internal error.`;
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export async function run(argv: string[], _io: CommandIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('serve', argv, {
+    socket: { type: 'string' },
+    'no-socket': { type: 'boolean' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'no-tcp': { type: 'boolean' },
+    'allow-remote': { type: 'boolean' },
+    'selftest-budget-ms': { type: 'string' },
+    'log-level': { type: 'string' },
+    ...CONTEXT_FLAGS,
+  });
+  if (positionals.length > 0) throw new UsageError(`serve: takes no operands; got ${positionals.map((p) => JSON.stringify(p)).join(' ')}`);
+  if (values['no-socket'] === true && values.socket !== undefined) throw new UsageError('serve: --socket and --no-socket contradict each other');
+  if (values['no-tcp'] === true && (values.host !== undefined || values.port !== undefined)) {
+    throw new UsageError('serve: --no-tcp contradicts --host/--port');
+  }
+  let port = DEFAULT_PORT;
+  if (values.port !== undefined) {
+    if (!/^[0-9]{1,5}$/.test(values.port) || Number(values.port) > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535; got ${JSON.stringify(values.port)}`);
+    port = Number(values.port);
+  }
+  const level = values['log-level'] ?? process.env.LOG_LEVEL ?? 'info';
+  if (!(LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}; got ${JSON.stringify(level)}`);
+  const budget = positiveInt('selftest-budget-ms', values['selftest-budget-ms'], 600_000);
+
+  // A bad policy or knowledge base refuses to start, with the reason (UsageError: exit 2).
+  const ctx = loadContext(values);
+  try {
+    return await runServer({
+      policy: ctx.policy,
+      knowledgeBase: ctx.knowledgeBase,
+      stateDir: resolveStateDir(values['state-dir']),
+      socketPath: values['no-socket'] === true ? null : (values.socket ?? DEFAULT_SOCKET_PATH),
+      tcp: values['no-tcp'] === true ? null : { host: values.host ?? DEFAULT_HOST, port },
+      allowRemote: values['allow-remote'] === true,
+      logger: defaultLoggerOptions(level),
+      ...(budget !== undefined ? { selftest: { budget_ms: budget } } : {}),
+    });
+  } catch (err) {
+    if (err instanceof ServeConfigError) throw new UsageError(`serve: ${err.message}`);
+    throw err;
+  }
+}
