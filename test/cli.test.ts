@@ -1,11 +1,10 @@
 // The CLI as users run it: the built command, spawned, with real filesystems.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { main } from '../service/cli/main.js';
-import { loopMountUnavailable, mountLoopFs } from './helpers/scratch-fs.js';
+import { loopFsOrSkip, tmpfsOrSkip } from './helpers/scratch-fs.js';
 import { runCli } from './helpers/run-cli.js';
 
 const work = mkdtempSync(path.join('/var/tmp', 'xfsguard-cli-'));
@@ -111,13 +110,8 @@ test('ext4: not XFS, no workaround; a regular file is judged by its directory', 
 });
 
 test('XFS on a loop device: self-test runs once per boot, then answers from the cache', (t) => {
-  const why = loopMountUnavailable();
-  if (why !== null) {
-    t.skip(why);
-    return;
-  }
-  const m = mountLoopFs('xfs');
-  t.after(() => m.cleanup());
+  const m = loopFsOrSkip(t);
+  if (m === null) return;
   const images = path.join(m.mountPoint, 'images');
   mkdirSync(images);
   const state = path.join(work, 'xfs-state');
@@ -161,17 +155,8 @@ test('XFS on a loop device: self-test runs once per boot, then answers from the 
 });
 
 test('selftest on tmpfs: ZERO_RANGE unsupported, reported as data', (t) => {
-  const why = loopMountUnavailable('mount');
-  if (why !== null) {
-    t.skip(why);
-    return;
-  }
-  const dir = mkdtempSync(path.join('/var/tmp', 'xfsguard-tmpfs-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256m', 'tmpfs', dir]);
-  t.after(() => {
-    execFileSync('umount', [dir]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = tmpfsOrSkip(t);
+  if (dir === null) return;
   const r = runCli(['selftest', '--json', '--engine', 'aio', '--budget-ms', '2000', dir], { env });
   const report = JSON.parse(r.stdout) as { runs: { mode: string; outcome: string; reason: { errno: string } | null }[] };
   const zero = report.runs.find((x) => x.mode === 'zero-range');
@@ -184,13 +169,8 @@ test('selftest on tmpfs: ZERO_RANGE unsupported, reported as data', (t) => {
 });
 
 test('what-if kernel releases on a real XFS: verdicts and exit codes from the knowledge base', (t) => {
-  const why = loopMountUnavailable();
-  if (why !== null) {
-    t.skip(why);
-    return;
-  }
-  const m = mountLoopFs('xfs');
-  t.after(() => m.cleanup());
+  const m = loopFsOrSkip(t);
+  if (m === null) return;
   const table: [string, string, number][] = [
     ['5.4.68', 'affected', 10],
     ['5.4.69', 'fixed', 0],

@@ -7,7 +7,7 @@ import { lookupMagic, magicHex, XFS_MAGIC } from '../probes/fs-magic.js';
 import { deviceString, probeFilesystem } from '../probes/filesystem.js';
 import { findMount, parseMountinfo } from '../probes/mountinfo.js';
 import { PathInputError, checkPathInput } from '../probes/path-input.js';
-import { loopMountUnavailable, mountLoopFs } from './helpers/scratch-fs.js';
+import { loopFsOrSkip, tmpfsOrSkip } from './helpers/scratch-fs.js';
 
 test('magic table names filesystems and classes', () => {
   const cases: [number, string, string][] = [
@@ -119,14 +119,8 @@ test('pseudo filesystems are refused, also through a symlink', async (t) => {
 });
 
 test('real XFS on a loop device is XFS, with its mount and device', async (t) => {
-  const why = loopMountUnavailable();
-  if (why !== null) {
-    t.diagnostic(`skipped: ${why}`);
-    t.skip(why);
-    return;
-  }
-  const m = mountLoopFs('xfs');
-  t.after(() => m.cleanup());
+  const m = loopFsOrSkip(t);
+  if (m === null) return;
   const facts = await probeFilesystem(path.join(m.mountPoint, 'images', 'new.qcow2'));
   assert.equal(facts.fs_type, 'xfs');
   assert.equal(facts.fs_class, 'local');
@@ -139,18 +133,8 @@ test('real XFS on a loop device is XFS, with its mount and device', async (t) =>
 });
 
 test('tmpfs mounted by the test is tmpfs; a read-only remount is seen', async (t) => {
-  const why = loopMountUnavailable('mount');
-  if (why !== null) {
-    t.diagnostic(`skipped: ${why}`);
-    t.skip(why);
-    return;
-  }
-  const dir = mkdtempSync(path.join('/var/tmp', 'xfsguard-tmpfs-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', dir]);
-  t.after(() => {
-    execFileSync('umount', [dir]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = tmpfsOrSkip(t, 64);
+  if (dir === null) return;
   const facts = await probeFilesystem(dir);
   assert.equal(facts.fs_type, 'tmpfs');
   assert.equal(facts.fs_class, 'local');

@@ -59,3 +59,39 @@ export function mountLoopFs(fsType: 'xfs' | 'ext4' = 'xfs', sizeMiB = 512): Loop
     },
   };
 }
+
+interface TestLike {
+  skip(message?: string): void;
+  diagnostic(message: string): void;
+  after(fn: () => void): void;
+}
+
+/** A fresh loop-mounted filesystem for this test, removed after it; or null, with the test skipped and why printed. */
+export function loopFsOrSkip(t: TestLike, fsType: 'xfs' | 'ext4' = 'xfs'): LoopMount | null {
+  const why = loopMountUnavailable(fsType === 'xfs' ? 'mkfs.xfs' : 'mkfs.ext4');
+  if (why !== null) {
+    t.diagnostic(`skipped: ${why}`);
+    t.skip(why);
+    return null;
+  }
+  const m = mountLoopFs(fsType);
+  t.after(() => m.cleanup());
+  return m;
+}
+
+/** A fresh tmpfs mounted for this test (size in MiB), removed after it; or null, with the test skipped. */
+export function tmpfsOrSkip(t: TestLike, sizeMiB = 256): string | null {
+  const why = loopMountUnavailable('mount');
+  if (why !== null) {
+    t.diagnostic(`skipped: ${why}`);
+    t.skip(why);
+    return null;
+  }
+  const dir = mkdtempSync(path.join('/var/tmp', 'xfsguard-tmpfs-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m`, 'tmpfs', dir]);
+  t.after(() => {
+    execFileSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
