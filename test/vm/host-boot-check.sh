@@ -34,11 +34,12 @@ console.log("@@host " + JSON.stringify({
     rc: Number(process.env.CHECK_RC), ms: Number(process.env.CHECK_MS), stderr: read("check.err"),
     verdict: check.verdict, enable_workaround: check.enable_workaround,
     reasons: (check.reasons || []).map((r) => r.code),
-    selftest: check.evidence && check.evidence.selftest ? { cached: check.evidence.selftest.cached, outcome: check.evidence.selftest.report.outcome, age_ms: check.evidence.selftest.age_ms } : null,
+    selftest: check.evidence && check.evidence.selftest ? { cached: check.evidence.selftest.cached, outcome: check.evidence.selftest.report.outcome, age_ms: check.evidence.selftest.age_ms, started_at: check.evidence.selftest.report.started_at } : null,
     selftest_used: check.evidence ? check.evidence.selftest_used : null,
     unparsable: check.unparsable,
   },
   version_ms: Number(process.env.VERSION_MS),
+  stored: fs.readdirSync(`${w}/state`).filter((f) => f.startsWith("selftest-")).map((f) => { const r = json(`state/${f}`); return { file: f, outcome: r.report && r.report.outcome, started_at: r.report && r.report.started_at, device: r.report && r.report.device }; }),
   nfd: read("nfd/xfsguard"), prom: read("prom/xfsguard.prom"), files: read("ls.txt"),
 }));
 '
