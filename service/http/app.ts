@@ -334,7 +334,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     frameworkErrors: (error, request, reply) => {
       const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-      void (reply as FastifyReply).code(status).send(errorBody(request, status, FASTIFY_CODES[error.code] ?? 'bad_request', error.message));
+      const code = FASTIFY_CODES[error.code] ?? 'bad_request';
+      // Rejected before routing: the onResponse hook does not run, so the line is logged here.
+      request.log.info({ method: request.method, url: request.url.slice(0, 300), statusCode: status, code }, 'request rejected');
+      void (reply as FastifyReply).code(status).send(errorBody(request, status, code, error.message));
     },
   });
   app.decorate('createExtraServer', (): http.Server => {
