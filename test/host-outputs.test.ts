@@ -134,7 +134,7 @@ test('boot-check on this machine: missing root reported, outputs written, JSON d
   assert.deepEqual(report.roots.map((x) => [x.root, x.status]), [[images, 'judged'], [path.join(work, 'bc-missing'), 'missing']]);
   assert.ok(report.roots[0]?.verdict !== null);
   assert.deepEqual([report.outputs.state.written, report.outputs.nfd.written, report.outputs.textfile.written], [true, true, true]);
-  assert.deepEqual(JSON.parse(readFileSync(path.join(state, 'boot-check.json'), 'utf8')).roots, report.roots);
+  assert.deepEqual((JSON.parse(readFileSync(path.join(state, 'boot-check.json'), 'utf8')) as BootCheckReport).roots, report.roots);
   assert.match(readFileSync(nfd, 'utf8'), new RegExp(`^${NFD_RACE_LABEL}=${report.node.verdict}$`, 'm'));
   assert.ok(existsSync(path.join(prom, 'xfsguard.prom')));
 

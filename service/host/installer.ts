@@ -94,7 +94,7 @@ export function rootsForUnits(root: string, packageRoot: string): string[] {
   try {
     return loadPolicy(existsSync(existing) ? existing : path.join(packageRoot, 'service', 'systemd', 'policy.json'), { mustExist: true }).allowed_roots;
   } catch (err) {
-    if (err instanceof PolicyError) throw new Error(`cannot read the allowed roots for the units: ${err.message}`);
+    if (err instanceof PolicyError) throw new Error(`cannot read the allowed roots for the units: ${err.message}`, { cause: err });
     throw err;
   }
 }

@@ -59,7 +59,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   if (nfdFlag !== undefined && nfdFlag !== 'off' && !path.isAbsolute(nfdFlag)) throw new UsageError(`--nfd-file must be an absolute path or "off"`);
   const textfileDir = values.textfile !== undefined ? path.resolve(values.textfile) : undefined;
 
-  const ctx = await loadContext(values);
+  const ctx = loadContext(values);
   const stateProblem = await stateDirWritable(ctx.cache.dir);
   if (stateProblem !== null) {
     process.stderr.write(`xfsguard: boot-check: cannot write the state directory ${ctx.cache.dir} (${stateProblem}); use --state-dir\n`);
