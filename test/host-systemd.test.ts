@@ -2,11 +2,11 @@
 // readiness datagram the native addon sends to $NOTIFY_SOCKET.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { UNIT_NAMES, renderUnit } from '../service/host/installer.js';
-import { REPO_ROOT } from './helpers/run-cli.js';
+import { CLI, REPO_ROOT } from './helpers/run-cli.js';
 
 const work = mkdtempSync(path.join('/var/tmp', 'xfsguard-systemd-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
@@ -120,7 +120,8 @@ test('API unit: notify, hardened, AIO/io_uring syscalls allowed, no MemoryDenyWr
 const addon = path.join(REPO_ROOT, 'build', 'Release', 'xfsguard_native.node');
 const noNotifyPeer = !existsSync(addon) ? `native addon not built (${addon}): run npm run install` : which('python3') === null ? 'python3 is not installed' : false;
 
-async function receiveOne(socketPath: string, send: () => void): Promise<string> {
+/** Binds a datagram socket (python3), calls send(), returns the first datagram; onReceive runs as it arrives. */
+async function receiveOne(socketPath: string, send: () => void, onReceive?: () => void): Promise<string> {
   const py = 'import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\na=sys.argv[1]\ns.bind("\\0"+a[1:] if a.startswith("@") else a)\nprint("bound",flush=True)\ns.settimeout(20)\nd=s.recv(4096)\nsys.stdout.write(d.decode())\n';
   const child = spawn('python3', ['-c', py, socketPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -134,7 +135,10 @@ async function receiveOne(socketPath: string, send: () => void): Promise<string>
     child.on('exit', () => reject(new Error(`receiver exited early: ${err}`)));
   });
   send();
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => {
+    onReceive?.();
+    resolve(c);
+  }));
   assert.equal(code, 0, err);
   return out.slice('bound\n'.length);
 }
@@ -163,4 +167,25 @@ test('sd_notify: READY=1 arrives as one datagram on $NOTIFY_SOCKET (path and abs
   const none = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', "import { loadNative } from './native/index.ts'; process.stdout.write(JSON.stringify(loadNative().sdNotify('READY=1')));"], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, NOTIFY_SOCKET: '' } });
   assert.equal(none.status, 0, none.stderr);
   assert.equal((JSON.parse(none.stdout) as { sent: boolean }).sent, false);
+});
+
+test('xfsguard serve (the unit\'s ExecStart) sends READY=1 once its socket is listening, mode 0660', { skip: noNotifyPeer !== false ? noNotifyPeer : existsSync(CLI) ? false : `${CLI} not built`, timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(work, 'serve-'));
+  const notifySock = path.join(dir, 'notify.sock');
+  const apiSock = path.join(dir, 'api.sock');
+  let serve: ReturnType<typeof spawn> | undefined;
+  let modeAtReady = -1;
+  try {
+    const got = await receiveOne(notifySock, () => {
+      serve = spawn(process.execPath, [CLI, 'serve', '--socket', apiSock, '--port', '0', '--state-dir', path.join(dir, 'state'), '--log-level', 'warn'], {
+        env: { ...process.env, NOTIFY_SOCKET: notifySock }, stdio: 'ignore',
+      });
+    }, () => {
+      modeAtReady = statSync(apiSock).mode & 0o777;
+    });
+    assert.equal(got.split('\n')[0], 'READY=1');
+    assert.equal(modeAtReady, 0o660, 'the API socket exists when READY=1 arrives');
+  } finally {
+    serve?.kill('SIGTERM');
+  }
 });
