@@ -20,7 +20,13 @@ const files = [
   'test/policies-knowledge-base.test.ts',
   // the CLI, spawned as users run it
   'test/cli.test.ts',
+  // host integration: boot check, node outputs, systemd units, installer, libvirt hook
+  'test/host-outputs.test.ts',
+  'test/host-systemd.test.ts',
+  'test/host-install.test.ts',
+  'test/host-hook.test.ts',
   // real kernels in the test VMs (../shared/vm)
+  'test/host-vm.test.ts',
   'test/vm-race.test.ts',
   'test/vm-cli.test.ts',
 ];
