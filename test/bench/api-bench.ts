@@ -50,16 +50,21 @@ const SOAK_MAX_SECONDS = Number(process.env.BENCH_SOAK_MAX_SECONDS ?? 150);
 
 interface ChildReady {
   type: 'ready';
-  decisionPort: number;
-  barePort: number;
-  decisionPath: string;
+  port: number;
+  path: string;
+}
+
+interface Mem {
+  rss: number;
+  heap: number;
+  heapTotal: number;
+  external: number;
 }
 
 // ------------------------------------------------------------------ child: the servers
 
-async function child(): Promise<void> {
-  const [{ default: Fastify }, { startServer }, { loadKnowledgeBase }, { defaultPolicy }] = await Promise.all([
-    import('fastify'),
+async function childService(): Promise<void> {
+  const [{ startServer }, { loadKnowledgeBase }, { defaultPolicy }] = await Promise.all([
     import('../../service/http/server.js'),
     import('../../policies/knowledge-base.js'),
     import('../../policies/operator-policy.js'),
@@ -78,25 +83,31 @@ async function child(): Promise<void> {
     logger: { level: 'info', file: path.join(base, 'service.log') },
     hostFacts: () => Promise.resolve({ hostname: null, arch: process.arch, platform: process.platform, distro: null, note: 'bench' }),
   });
+  serveControl(() => server.close().then(() => rmSync(base, { recursive: true, force: true })), {
+    type: 'ready', port: server.port!, path: path.join(root, 'vm.qcow2'),
+  });
+}
+
+async function childBare(): Promise<void> {
+  const { default: Fastify } = await import('fastify');
   const bare = Fastify({ logger: false });
   bare.get('/constant', () => ({ ok: true }));
   await bare.listen({ host: '127.0.0.1', port: 0 });
   const addr = bare.server.address();
-  const barePort = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  serveControl(() => bare.close(), { type: 'ready', port: typeof addr === 'object' && addr !== null ? addr.port : 0, path: '' });
+}
 
+/** Answers the parent's memory questions and stop request over IPC. */
+function serveControl(stop: () => Promise<unknown>, ready: ChildReady): void {
   process.on('message', (msg: { type: string }) => {
-    if (msg.type === 'rss') {
+    if (msg.type === 'mem') {
       globalThis.gc?.();
-      process.send!({ type: 'rss', rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed });
+      const m = process.memoryUsage();
+      process.send!({ type: 'mem', rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, external: m.external });
     } else if (msg.type === 'stop') {
-      void (async () => {
-        await Promise.all([server.close(), bare.close()]);
-        rmSync(base, { recursive: true, force: true });
-        process.exit(0);
-      })();
+      void stop().then(() => process.exit(0));
     }
   });
-  const ready: ChildReady = { type: 'ready', decisionPort: server.port!, barePort, decisionPath: path.join(root, 'vm.qcow2') };
   process.send!(ready);
 }
 
@@ -130,20 +141,29 @@ function line(name: string, r: AcResult): string {
   return `${name.padEnd(9)} ${r.requests.average.toFixed(0).padStart(7)} req/s   latency p50 ${l.p50} ms  p90 ${l.p90} ms  p99 ${l.p99} ms  p99.9 ${l.p99_9} ms  max ${l.max} ms   non-2xx ${r.non2xx}  errors ${r.errors}  timeouts ${r.timeouts}`;
 }
 
-async function parent(): Promise<void> {
+function startChild(role: 'service' | 'bare'): Promise<{ proc: ChildProcess; ready: ChildReady }> {
   const proc = fork(fileURLToPath(import.meta.url), [], {
-    env: { ...process.env, XFSGUARD_BENCH_CHILD: '1' },
+    env: { ...process.env, XFSGUARD_BENCH_CHILD: role },
     execArgv: ['--import', 'tsx', '--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const ready = await new Promise<ChildReady>((resolve, reject) => {
-    proc.once('message', (m: ChildReady) => resolve(m));
-    proc.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  return new Promise((resolve, reject) => {
+    proc.once('message', (m: ChildReady) => resolve({ proc, ready: m }));
+    proc.once('exit', (code) => reject(new Error(`bench ${role} server exited with ${code}`)));
   });
-  const decisionUrl = `http://127.0.0.1:${ready.decisionPort}/v1/decision?path=${encodeURIComponent(ready.decisionPath)}&aio=native&selftest=never`;
-  const bareUrl = `http://127.0.0.1:${ready.barePort}/constant`;
-  console.log(`node ${process.version}, ${os.cpus().length} CPUs, ${CONNECTIONS} connections, ${SECONDS} s per run (after ${WARMUP_SECONDS} s warm-up)`);
+}
+
+const memLine = (m: Mem) => `RSS ${mb(m.rss)} (heap used ${mb(m.heap)} of ${mb(m.heapTotal)}, external ${mb(m.external)})`;
+
+async function parent(): Promise<void> {
+  const [service, bareChild] = await Promise.all([startChild('service'), startChild('bare')]);
+  const proc = service.proc;
+  const decisionUrl = `http://127.0.0.1:${service.ready.port}/v1/decision?path=${encodeURIComponent(service.ready.path)}&aio=native&selftest=never`;
+  const bareUrl = `http://127.0.0.1:${bareChild.ready.port}/constant`;
+  console.log(`node ${process.version}, ${os.cpus().length} CPUs, ${CONNECTIONS} connections, ${SECONDS} s per run (after ${WARMUP_SECONDS} s warm-up); servers run under tsx, one process each`);
   console.log(`decision: ${decisionUrl}`);
+  const idle = await ask<Mem>(proc, { type: 'mem' }, 'mem');
+  console.log(`service idle after start-up: ${memLine(idle)}`);
 
   for (const url of [bareUrl, decisionUrl]) await run({ url, connections: CONNECTIONS, duration: WARMUP_SECONDS }).result;
   const bare = await run({ url: bareUrl, connections: CONNECTIONS, duration: SECONDS }).result;
@@ -155,8 +175,8 @@ async function parent(): Promise<void> {
   console.log(`decision p99: ${decision.latency.p99} ms (goal <= 5 ms) ${decision.latency.p99 <= 5 ? 'OK' : 'MISSED'}`);
 
   // Soak: RSS before and after SOAK_REQUESTS decisions (capped in time), sampled along the way.
-  const before = await ask<{ rss: number; heap: number }>(proc, { type: 'rss' }, 'rss');
-  console.log(`soak: ${SOAK_REQUESTS} decision requests, at most ${SOAK_MAX_SECONDS} s; RSS before ${mb(before.rss)} (heap ${mb(before.heap)})`);
+  const before = await ask<Mem>(proc, { type: 'mem' }, 'mem');
+  console.log(`soak: ${SOAK_REQUESTS} decision requests, at most ${SOAK_MAX_SECONDS} s; before: ${memLine(before)}`);
   const soak = run({ url: decisionUrl, connections: CONNECTIONS, amount: SOAK_REQUESTS, duration: SOAK_MAX_SECONDS * 2 });
   let capped = false;
   const cap = setTimeout(() => {
@@ -165,23 +185,27 @@ async function parent(): Promise<void> {
   }, SOAK_MAX_SECONDS * 1000);
   const samples: number[] = [];
   const sampler = setInterval(() => {
-    void ask<{ rss: number }>(proc, { type: 'rss' }, 'rss').then((m) => samples.push(m.rss));
+    void ask<Mem>(proc, { type: 'mem' }, 'mem').then((m) => samples.push(m.rss));
   }, 15_000);
   const soaked = await soak.result;
   clearTimeout(cap);
   clearInterval(sampler);
-  const after = await ask<{ rss: number; heap: number }>(proc, { type: 'rss' }, 'rss');
+  const after = await ask<Mem>(proc, { type: 'mem' }, 'mem');
   const done = soaked.requests.total;
   console.log(
     `soak: ${done} requests${capped ? ` (capped at ${SOAK_MAX_SECONDS} s)` : ''} in ${soaked.duration.toFixed(1)} s, ${soaked.requests.average.toFixed(0)} req/s, p99 ${soaked.latency.p99} ms, non-2xx ${soaked.non2xx}, errors ${soaked.errors}`,
   );
-  console.log(`soak: RSS samples every 15 s: ${samples.map(mb).join(', ') || '(none)'}`);
+  console.log(`soak: service RSS every 15 s: ${samples.map(mb).join(', ') || '(none)'}`);
   const growth = after.rss - before.rss;
-  console.log(`soak: RSS after ${mb(after.rss)} (heap ${mb(after.heap)}); growth ${mb(growth)} (goal: <= 120 MB, no growth) ${after.rss <= 120 * 1048576 ? 'OK' : 'MISSED'}`);
+  console.log(`soak: after: ${memLine(after)}; RSS growth ${mb(growth)}, heap growth ${mb(after.heap - before.heap)} (goal: RSS <= 120 MB, no growth) ${after.rss <= 120 * 1048576 ? 'OK' : 'MISSED'}`);
 
-  proc.send({ type: 'stop' });
-  await new Promise((resolve) => proc.once('exit', resolve));
+  for (const c of [service.proc, bareChild.proc]) {
+    c.send({ type: 'stop' });
+    await new Promise((resolve) => c.once('exit', resolve));
+  }
 }
 
-if (process.env.XFSGUARD_BENCH_CHILD === '1') await child();
+const role = process.env.XFSGUARD_BENCH_CHILD;
+if (role === 'service') await childService();
+else if (role === 'bare') await childBare();
 else await parent();
