@@ -20,6 +20,10 @@ const files = [
   'test/policies-knowledge-base.test.ts',
   // the CLI, spawned as users run it
   'test/cli.test.ts',
+  // the HTTP service: inject, real listeners, a real XFS
+  'test/service-app.test.ts',
+  'test/service-listen.test.ts',
+  'test/service-xfs.test.ts',
   // host integration: boot check, node outputs, systemd units, installer, libvirt hook
   'test/host-outputs.test.ts',
   'test/host-systemd.test.ts',
