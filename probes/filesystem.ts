@@ -106,8 +106,31 @@ async function overlayUpper(mount: MountFacts | null): Promise<FilesystemFacts['
   }
 }
 
+let mountTable: { mounts: MountFacts[]; read_at: number } | null = null;
+
+/**
+ * The mount serving `dir`, from a mount table at most `maxAgeMs` old: reading /proc/self/mountinfo
+ * costs more than every other step of a probe together, which matters to a busy service. A cached
+ * entry is used only when its device is the directory's own, so a mount made since the last read
+ * is never missed; a remount (e.g. read-only) shows after at most `maxAgeMs`.
+ */
+async function mountFor(dir: string, device: string, maxAgeMs: number): Promise<MountFacts | null> {
+  const now = Date.now();
+  if (mountTable !== null && now - mountTable.read_at < maxAgeMs) {
+    const cached = findMount(mountTable.mounts, dir, device);
+    if (cached !== null && cached.device === device) return cached;
+  }
+  mountTable = { mounts: await readMountinfo(), read_at: now };
+  return findMount(mountTable.mounts, dir, device);
+}
+
+export interface FilesystemProbeOptions {
+  /** Reuse a mount table read this recently (default 0: always read it). */
+  mountTableMaxAgeMs?: number;
+}
+
 /** Probes the filesystem that holds (or would hold) `absolute`. */
-export async function probeFilesystem(absolute: string): Promise<FilesystemFacts> {
+export async function probeFilesystem(absolute: string, opts: FilesystemProbeOptions = {}): Promise<FilesystemFacts> {
   const notes: string[] = [];
   const { real, missing } = await resolveExisting(absolute);
   if (isUnderPseudoRoot(real)) {
@@ -141,7 +164,7 @@ export async function probeFilesystem(absolute: string): Promise<FilesystemFacts
     throw err;
   }
   const device = deviceString(dirStat.dev);
-  const mount = findMount(await readMountinfo(), judged, device);
+  const mount = await mountFor(judged, device, opts.mountTableMaxAgeMs ?? 0);
   const { magic, entry, sfs } = fsInfo;
   const readOnly = mount !== null && (mount.options.includes('ro') || mount.super_options.includes('ro'));
   return {

@@ -23,6 +23,8 @@ export interface JudgeContext {
   /** Told when a self-test was run and stored (the service refreshes its in-memory state). */
   onSelfTest?: (report: SelfTestReport) => void;
   warn?: (message: string) => void;
+  /** A long-running service may reuse the mount table this long (ms); one-shot commands read it fresh. */
+  mountTableMaxAgeMs?: number;
 }
 
 export interface JudgeRequest {
@@ -52,6 +54,8 @@ export function selfTestApplies(fs: FilesystemFacts): boolean {
 export async function selfTestAndStore(fs: FilesystemFacts, kernel: KernelFacts, ctx: JudgeContext, options: SelfTestOptions = {}): Promise<SelfTestReport> {
   const start = async () => {
     const report = await runSelfTest(fs, kernel, options);
+    // A run cut short (shutdown, cancellation) proves nothing unless it already reproduced.
+    if (report.outcome !== 'reproduced' && report.runs.some((r) => r.cancelled)) return report;
     try {
       await ctx.cache.write(report);
     } catch (err) {
@@ -65,7 +69,7 @@ export async function selfTestAndStore(fs: FilesystemFacts, kernel: KernelFacts,
 }
 
 export async function judge(req: JudgeRequest, ctx: JudgeContext): Promise<Judgement> {
-  const filesystem = await probeFilesystem(req.path);
+  const filesystem = await probeFilesystem(req.path, { mountTableMaxAgeMs: ctx.mountTableMaxAgeMs ?? 0 });
   const kernel = ctx.kernel ?? (await probeKernel());
   let selftest: SelfTestEvidence | null = null;
   let ran = false;

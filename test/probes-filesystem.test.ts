@@ -141,3 +141,15 @@ test('tmpfs mounted by the test is tmpfs; a read-only remount is seen', async (t
   execFileSync('mount', ['-o', 'remount,ro', dir]);
   assert.equal((await probeFilesystem(dir)).read_only, true);
 });
+
+test('a cached mount table still finds a filesystem mounted after it was read', async (t) => {
+  const base = mkdtempSync(path.join('/var/tmp', 'xfsguard-probe-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const before = await probeFilesystem(base, { mountTableMaxAgeMs: 60_000 });
+  const dir = tmpfsOrSkip(t, 16);
+  if (dir === null) return;
+  const after = await probeFilesystem(dir, { mountTableMaxAgeMs: 60_000 });
+  assert.equal(after.fs_type, 'tmpfs');
+  assert.equal(after.mount?.mount_point, dir, 'the new mount, not the cached parent');
+  assert.notEqual(after.device, before.device);
+});

@@ -32,6 +32,9 @@ import selfTestRoutes from './routes/selftest.js';
 import { MemoryBackedCache, ServiceState } from './state.js';
 
 /** An error answered as `{code, message}` with its status. */
+/** Per request the mount table is reused if read within this long (a remount shows after at most this). */
+const MOUNT_TABLE_MAX_AGE_MS = 1000;
+
 export class ApiError extends Error {
   constructor(
     readonly statusCode: number,
@@ -147,7 +150,7 @@ export class XfsguardService {
     this.cache = new MemoryBackedCache(deps.stateDir, this.state, (m) => this.warn(m));
     this.judgeFn = deps.judge ?? judge;
     this.selfTestFn = deps.selfTest ?? selfTestAndStore;
-    this.probeFilesystem = deps.probeFilesystem ?? probeFilesystem;
+    this.probeFilesystem = deps.probeFilesystem ?? ((p) => probeFilesystem(p, { mountTableMaxAgeMs: MOUNT_TABLE_MAX_AGE_MS }));
     this.selftestDefaults = { ...deps.selftest, ...(deps.shutdownSignal ? { signal: deps.shutdownSignal } : {}) };
   }
 
@@ -166,6 +169,7 @@ export class XfsguardService {
         this.metrics.selftestFinished(report);
       },
       warn: (m) => this.warn(m),
+      mountTableMaxAgeMs: MOUNT_TABLE_MAX_AGE_MS,
     };
     return this.ctx;
   }
