@@ -24,6 +24,7 @@ const files = [
   'test/service-app.test.ts',
   'test/service-listen.test.ts',
   'test/service-xfs.test.ts',
+  'test/service-vs-cli.test.ts',
   // host integration: boot check, node outputs, systemd units, installer, libvirt hook
   'test/host-outputs.test.ts',
   'test/host-systemd.test.ts',
