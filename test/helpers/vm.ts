@@ -62,10 +62,13 @@ export interface VmRun {
 /** Boots `kernel`, runs `command` in the repo root inside the VM, resolves with its exit status and output. */
 export function runInVm(kernel: string, command: string, opts: { timeoutMs?: number; runArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<VmRun> {
   const started = Date.now();
+  const cwd = vmWorkDir();
   return new Promise((resolve, reject) => {
     const child = spawn('sh', [path.join(VM_DIR, 'run.sh'), kernel, ...(opts.runArgs ?? []), '--', command], {
-      cwd: vmWorkDir(),
-      env: { ...process.env, ...opts.env },
+      cwd,
+      // run.sh takes the guest's working directory from `pwd`, which trusts $PWD when it names the
+      // same directory: through a bind mount the checkout's own path would, so set it.
+      env: { ...process.env, ...opts.env, PWD: cwd },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
