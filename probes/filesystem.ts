@@ -80,7 +80,8 @@ async function fsUuidFor(device: string): Promise<string | null> {
   return found;
 }
 
-async function statfsFacts(dir: string) {
+/** statfs with a time limit, its magic and table entry. */
+export async function statfsFacts(dir: string) {
   const sfs = await withTimeout(statfs(dir), STATFS_TIMEOUT_MS, `statfs(${dir})`);
   const magic = Number(sfs.type) >>> 0;
   return { magic, entry: lookupMagic(magic), sfs };

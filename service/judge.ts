@@ -23,8 +23,8 @@ export interface JudgeContext {
   /** Told when a self-test was run and stored (the service refreshes its in-memory state). */
   onSelfTest?: (report: SelfTestReport) => void;
   warn?: (message: string) => void;
-  /** A long-running service may reuse the mount table this long (ms); one-shot commands read it fresh. */
-  mountTableMaxAgeMs?: number;
+  /** How to probe a path's filesystem: a long-running service reuses recent facts; one-shot commands probe afresh. */
+  probeFilesystem?: (absolute: string) => Promise<FilesystemFacts>;
 }
 
 export interface JudgeRequest {
@@ -69,7 +69,7 @@ export async function selfTestAndStore(fs: FilesystemFacts, kernel: KernelFacts,
 }
 
 export async function judge(req: JudgeRequest, ctx: JudgeContext): Promise<Judgement> {
-  const filesystem = await probeFilesystem(req.path, { mountTableMaxAgeMs: ctx.mountTableMaxAgeMs ?? 0 });
+  const filesystem = await (ctx.probeFilesystem ?? probeFilesystem)(req.path);
   const kernel = ctx.kernel ?? (await probeKernel());
   let selftest: SelfTestEvidence | null = null;
   let ran = false;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { lookupMagic, magicHex, XFS_MAGIC } from '../probes/fs-magic.js';
 import { deviceString, probeFilesystem } from '../probes/filesystem.js';
+import { FilesystemFactsCache } from '../probes/filesystem-cache.js';
 import { findMount, parseMountinfo } from '../probes/mountinfo.js';
 import { PathInputError, checkPathInput } from '../probes/path-input.js';
 import { loopFsOrSkip, tmpfsOrSkip } from './helpers/scratch-fs.js';
@@ -152,4 +153,27 @@ test('a cached mount table still finds a filesystem mounted after it was read', 
   assert.equal(after.fs_type, 'tmpfs');
   assert.equal(after.mount?.mount_point, dir, 'the new mount, not the cached parent');
   assert.notEqual(after.device, before.device);
+});
+
+test('facts cache: reused within its time, checked by statfs, bounded, and refreshed after', async (t) => {
+  const base = mkdtempSync(path.join('/var/tmp', 'xfsguard-probe-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  let now = 0;
+  const cache = new FilesystemFactsCache({ ttlMs: 1000, maxEntries: 2, now: () => now });
+  const target = path.join(base, 'vm.qcow2');
+  const first = await cache.probe(target);
+  assert.equal(first.path_kind, 'missing');
+  writeFileSync(target, 'x');
+  assert.equal((await cache.probe(target)).path_kind, 'missing', 'within the time: the cached facts');
+  now = 1000;
+  assert.equal((await cache.probe(target)).path_kind, 'file', 'after it: probed afresh');
+  await cache.probe(path.join(base, 'a'));
+  await cache.probe(path.join(base, 'b'));
+  assert.equal(cache.size, 2, 'the least recently probed path was dropped');
+  // A cached directory that is gone is probed again, which says where the answer comes from now.
+  const sub = path.join(base, 'sub');
+  mkdirSync(sub);
+  assert.equal((await cache.probe(sub)).judged_directory, sub);
+  rmSync(sub, { recursive: true });
+  assert.equal((await cache.probe(sub)).judged_directory, base);
 });

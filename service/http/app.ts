@@ -18,6 +18,7 @@ import type { Socket } from 'node:net';
 import type { KnowledgeBase } from '../../policies/knowledge-base-schema.js';
 import { isUnderAllowedRoots, type OperatorPolicy } from '../../policies/operator-policy.js';
 import { probeFilesystem } from '../../probes/filesystem.js';
+import { FilesystemFactsCache } from '../../probes/filesystem-cache.js';
 import { PathInputError, checkPathInput } from '../../probes/path-input.js';
 import { SelfTestSingleFlight, type SelfTestOptions } from '../../probes/selftest.js';
 import type { FilesystemFacts, KernelFacts, SelfTestReport } from '../../probes/types.js';
@@ -32,8 +33,11 @@ import selfTestRoutes from './routes/selftest.js';
 import { MemoryBackedCache, ServiceState } from './state.js';
 
 /** An error answered as `{code, message}` with its status. */
-/** Per request the mount table is reused if read within this long (a remount shows after at most this). */
-const MOUNT_TABLE_MAX_AGE_MS = 1000;
+/**
+ * Decisions reuse a path's filesystem facts and the mount table this long (each reuse checked by
+ * one statfs): a remount or a path created meanwhile shows after at most this.
+ */
+const FACTS_MAX_AGE_MS = 1000;
 
 export class ApiError extends Error {
   constructor(
@@ -138,6 +142,8 @@ export class XfsguardService {
   readonly probeFilesystem: NonNullable<AppDeps['probeFilesystem']>;
   private readonly selftestDefaults: SelfTestOptions;
   private ctx: JudgeContext | null = null;
+  /** Facts for decisions; self-tests probe afresh (this.probeFilesystem). */
+  private readonly decisionProbe: (absolute: string) => Promise<FilesystemFacts>;
   warn: (message: string) => void = () => undefined;
 
   constructor(deps: AppDeps) {
@@ -150,7 +156,9 @@ export class XfsguardService {
     this.cache = new MemoryBackedCache(deps.stateDir, this.state, (m) => this.warn(m));
     this.judgeFn = deps.judge ?? judge;
     this.selfTestFn = deps.selfTest ?? selfTestAndStore;
-    this.probeFilesystem = deps.probeFilesystem ?? ((p) => probeFilesystem(p, { mountTableMaxAgeMs: MOUNT_TABLE_MAX_AGE_MS }));
+    this.probeFilesystem = deps.probeFilesystem ?? ((p) => probeFilesystem(p, { mountTableMaxAgeMs: FACTS_MAX_AGE_MS }));
+    const facts = new FilesystemFactsCache({ ttlMs: FACTS_MAX_AGE_MS });
+    this.decisionProbe = deps.probeFilesystem ?? ((p) => facts.probe(p));
     this.selftestDefaults = { ...deps.selftest, ...(deps.shutdownSignal ? { signal: deps.shutdownSignal } : {}) };
   }
 
@@ -169,7 +177,7 @@ export class XfsguardService {
         this.metrics.selftestFinished(report);
       },
       warn: (m) => this.warn(m),
-      mountTableMaxAgeMs: MOUNT_TABLE_MAX_AGE_MS,
+      probeFilesystem: this.decisionProbe,
     };
     return this.ctx;
   }
