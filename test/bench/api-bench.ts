@@ -2,7 +2,7 @@
 // with autocannon's programmatic API. The servers run in a child process (so the load generator's
 // CPU and memory are not counted), both started in this run.
 //
-//   npm run bench:api                     (BENCH_SECONDS=10 BENCH_SOAK_REQUESTS=1000000 BENCH_SOAK_MAX_SECONDS=150)
+//   npm run bench:api                     (BENCH_SECONDS=10 BENCH_SOAK_REQUESTS=1000000 BENCH_SOAK_MAX_SECONDS=150 BENCH_PROFILE_DIR=)
 //
 // Goals: decision/bare ratio >= 0.7, decision p99 <= 5 ms, server RSS <= 120 MB without growth
 // over the soak.
@@ -144,7 +144,8 @@ function line(name: string, r: AcResult): string {
 function startChild(role: 'service' | 'bare'): Promise<{ proc: ChildProcess; ready: ChildReady }> {
   const proc = fork(fileURLToPath(import.meta.url), [], {
     env: { ...process.env, XFSGUARD_BENCH_CHILD: role },
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    // BENCH_PROFILE_DIR=DIR writes a CPU profile of each server there, to see where its time goes.
+    execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
