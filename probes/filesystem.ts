@@ -44,7 +44,9 @@ export async function resolveExisting(absolute: string): Promise<{ real: string;
     } catch (err) {
       const code = errnoOf(err);
       if (code === 'EACCES') throw new PathInputError('path_permission', `permission denied: ${current}`);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ELOOP') throw err;
+      if (code === 'ELOOP') throw new PathInputError('path_invalid', `too many levels of symbolic links: ${current}`);
+      if (code === 'ENAMETOOLONG') throw new PathInputError('path_too_long', `a name in the path is too long: ${current}`);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
       const parent = path.dirname(current);
       if (parent === current) throw err;
       current = parent;

@@ -2,6 +2,8 @@
 
 /** Linux PATH_MAX, including the terminating NUL. */
 export const PATH_MAX = 4096;
+/** Linux NAME_MAX: the longest name of one path component, in bytes. */
+export const NAME_MAX = 255;
 
 const PSEUDO_ROOTS = ['/proc', '/sys', '/dev'];
 
@@ -28,6 +30,10 @@ export function checkPathInput(input: string | undefined, opts: { requireAbsolut
   if (input.includes('\0')) throw new PathInputError('path_nul', 'the path contains a NUL byte');
   if (Buffer.byteLength(input) >= PATH_MAX) {
     throw new PathInputError('path_too_long', `the path is longer than PATH_MAX (${PATH_MAX - 1} bytes)`);
+  }
+  const longName = input.split('/').find((name) => Buffer.byteLength(name) > NAME_MAX);
+  if (longName !== undefined) {
+    throw new PathInputError('path_too_long', `a name in the path is longer than NAME_MAX (${NAME_MAX} bytes): ${longName.slice(0, 40)}…`);
   }
   if (opts.requireAbsolute && !input.startsWith('/')) {
     throw new PathInputError('path_relative', `the path must be absolute: ${JSON.stringify(input)}`);

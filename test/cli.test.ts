@@ -43,6 +43,7 @@ test('bad input: one line on stderr, exit 2, no stack trace', () => {
   assertUsageError(runCli(['check', '/sys/kernel'], { env }), /pseudo filesystem/);
   assertUsageError(runCli(['check', '/dev/shm/images'], { env }), /pseudo filesystem/);
   assertUsageError(runCli(['check', `/${'x'.repeat(4200)}`], { env }), /PATH_MAX/);
+  assertUsageError(runCli(['check', `${work}/${'x'.repeat(300)}/vm.qcow2`], { env }), /NAME_MAX/);
   assertUsageError(runCli(['check', ext4Dir], { env: { ...env, XFSGUARD_POLICY: path.join(work, 'absent.json') } }), /absent\.json/);
 });
 

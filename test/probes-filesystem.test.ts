@@ -77,6 +77,8 @@ test('path input: empty, NUL, too long and relative are refused with a code', ()
   assert.equal(code(() => checkPathInput(undefined, { requireAbsolute: false })), 'path_missing');
   assert.equal(code(() => checkPathInput('/a\0b', { requireAbsolute: false })), 'path_nul');
   assert.equal(code(() => checkPathInput(`/${'a'.repeat(5000)}`, { requireAbsolute: false })), 'path_too_long');
+  assert.equal(code(() => checkPathInput(`/var/${'a'.repeat(256)}/b`, { requireAbsolute: false })), 'path_too_long', 'one name over NAME_MAX');
+  assert.equal(code(() => checkPathInput(`/var/${'a'.repeat(255)}/b`, { requireAbsolute: false })), 'accepted');
   assert.equal(code(() => checkPathInput('rel/path', { requireAbsolute: true })), 'path_relative');
   assert.equal(code(() => checkPathInput('rel/path', { requireAbsolute: false })), 'accepted');
 });
@@ -108,6 +110,14 @@ test('ext4 here: missing paths resolve to the nearest ancestor, files to their d
   const viaLink = await probeFilesystem(path.join(base, 'link'));
   assert.equal(viaLink.judged_directory, path.join(base, 'images'));
   assert.equal(viaLink.magic, dir.magic);
+});
+
+test('a symlink loop is bad input, not a walk up past it', async (t) => {
+  const base = mkdtempSync(path.join('/var/tmp', 'xfsguard-probe-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  symlinkSync(path.join(base, 'b'), path.join(base, 'a'));
+  symlinkSync(path.join(base, 'a'), path.join(base, 'b'));
+  await assert.rejects(probeFilesystem(path.join(base, 'a', 'vm.qcow2')), (err: unknown) => err instanceof PathInputError && err.code === 'path_invalid');
 });
 
 test('pseudo filesystems are refused, also through a symlink', async (t) => {
