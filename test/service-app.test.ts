@@ -388,3 +388,114 @@ describe('GET /v1/host, /metrics, OpenAPI', () => {
     assert.match(docs.body, /swagger/i);
   });
 });
+
+describe('hostile clients (review findings)', () => {
+  test('bad or forbidden self-test requests are answered for what is wrong and do not spend the rate limit', async (t) => {
+    const h = await harness(t, { limits: { selftestRateMax: 2 } });
+    const bad: [object, number, string][] = [
+      [{ path: 'relative' }, 400, 'path_relative'],
+      [{ path: outside }, 403, 'path_not_allowed'],
+      [{ path: root, iterations: -1 }, 400, 'invalid_body'],
+      [{ path: root, iterations: 1.5 }, 400, 'invalid_body'],
+      [{ path: [root] }, 400, 'invalid_body'],
+    ];
+    for (let i = 0; i < 3; i++) {
+      for (const [payload, status, code] of bad) {
+        const r = await h.app.inject({ method: 'POST', url: '/v1/selftest', payload });
+        assert.equal(r.statusCode, status, r.body);
+        assert.equal(r.json<{ code: string }>().code, code);
+      }
+    }
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await h.app.inject({ method: 'POST', url: '/v1/selftest', payload: { path: root } })).statusCode);
+    assert.deepEqual(statuses, [200, 200, 429]);
+    // still told what is wrong once the limit is reached
+    const r = await h.app.inject({ method: 'POST', url: '/v1/selftest', payload: { path: outside } });
+    assert.equal(r.json<{ code: string }>().code, 'path_not_allowed');
+  });
+
+  test('errno failures of a probe are 4xx naming the path, never 500', async (t) => {
+    const cases: [string, number, string][] = [
+      ['ENOTCONN', 422, 'path_unavailable'],
+      ['EIO', 422, 'path_unavailable'],
+      ['ESTALE', 422, 'path_unavailable'],
+      ['ELOOP', 400, 'path_invalid'],
+      ['ENAMETOOLONG', 400, 'path_too_long'],
+      ['EACCES', 403, 'path_permission'],
+    ];
+    for (const [errno, status, code] of cases) {
+      const fail = () => Promise.reject(Object.assign(new Error(`${errno}: realpath`), { code: errno, syscall: 'realpath' }));
+      const h = await harness(t, { probeFilesystem: fail });
+      for (const r of [
+        await h.app.inject({ url: q(path.join(root, 'x'), '&selftest=never') }),
+        await h.app.inject({ method: 'POST', url: '/v1/selftest', payload: { path: path.join(root, 'x') } }),
+      ]) {
+        assert.equal(r.statusCode, status, `${errno}: ${r.body}`);
+        assert.deepEqual(r.json<object>(), { code, message: `cannot judge ${path.join(root, 'x')}: ${r.json<{ message: string }>().message.split(': ').slice(1).join(': ')}` });
+        assert.match(r.json<{ message: string }>().message, new RegExp(errno));
+      }
+      assert.equal(h.runs.count, 0);
+    }
+  });
+
+  test('a probe that hangs (hung FUSE/NFS mount) is answered 504; once stuck probes could hold every thread, 503 at once; readyz and metrics tell', async (t) => {
+    const hung: (() => void)[] = [];
+    let aborted = false;
+    const dead = () => Object.assign(new Error('ENOTCONN: socket is not connected, realpath'), { code: 'ENOTCONN' });
+    const h = await harness(t, {
+      limits: { probeTimeoutMs: 100, maxStuckProbes: 2 },
+      probeFilesystem: (p) => {
+        if (!p.includes('hung')) return h0.app.xfsguard.probeFilesystem(p);
+        if (aborted) return Promise.reject(dead());
+        return new Promise((_, reject) => hung.push(() => reject(dead())));
+      },
+    });
+    const h0 = await harness(t);
+    const hungPath = path.join(root, 'hung', 'disk.img');
+    let r = await h.app.inject({ url: q(hungPath) });
+    assert.equal(r.statusCode, 504, r.body);
+    const body = r.json<{ code: string; message: string; request_id: string }>();
+    assert.equal(body.code, 'path_unresponsive');
+    assert.match(body.message, /did not answer within 100 ms/);
+    assert.match(body.request_id, UUID);
+    assert.ok(h.logs.some((l) => l.level === 50 && /has not returned/.test(String(l.msg))), 'the stuck probe is logged');
+    let ready = await h.app.inject({ url: '/readyz' });
+    assert.equal(ready.statusCode, 200);
+    assert.equal(ready.json<{ checks: Record<string, { status: string }> }>().checks.filesystem_probes!.status, 'warn');
+    // healthy paths still answer
+    assert.equal((await h.app.inject({ url: q(root, '&selftest=never') })).statusCode, 200);
+    r = await h.app.inject({ method: 'POST', url: '/v1/selftest', payload: { path: hungPath } });
+    assert.equal(r.statusCode, 504, r.body);
+    // two stuck: no new probe is started
+    r = await h.app.inject({ url: q(root, '&selftest=never') });
+    assert.equal(r.statusCode, 503, r.body);
+    assert.equal(r.json<{ code: string }>().code, 'probes_stalled');
+    ready = await h.app.inject({ url: '/readyz' });
+    assert.equal(ready.statusCode, 503);
+    assert.equal(ready.json<{ checks: Record<string, { status: string }> }>().checks.filesystem_probes!.status, 'fail');
+    assert.match((await h.app.inject({ url: '/metrics' })).body, /^xfsguard_filesystem_probes_stuck 2$/m);
+    // the mount is aborted: the probes return and the service recovers by itself
+    aborted = true;
+    for (const release of hung) release();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal((await h.app.inject({ url: '/readyz' })).statusCode, 200);
+    assert.equal((await h.app.inject({ url: q(root, '&selftest=never') })).statusCode, 200);
+    r = await h.app.inject({ url: q(hungPath) });
+    assert.equal(r.statusCode, 422);
+    assert.equal(r.json<{ code: string }>().code, 'path_unavailable');
+  });
+
+  test('415 names the Content-Type it refused; a 403 from a plugin has code forbidden', async (t) => {
+    const h = await harness(t);
+    for (const [type, shown] of [['application/x-www-form-urlencoded', /"application\/x-www-form-urlencoded" is not supported/], ['application/xml', /"application\/xml"/]] as const) {
+      const r = await h.app.inject({ method: 'POST', url: '/v1/selftest', payload: 'path=/x', headers: { 'content-type': type } });
+      assert.equal(r.statusCode, 415);
+      assert.equal(r.json<{ code: string }>().code, 'unsupported_media_type');
+      assert.match(r.json<{ message: string }>().message, shown);
+      assert.match(r.json<{ message: string }>().message, /application\/json/);
+    }
+    const r = await h.app.inject({ url: '/docs/static/%2e%2e/%2e%2e/package.json' });
+    assert.ok(r.statusCode === 403 || r.statusCode === 404, r.body);
+    if (r.statusCode === 403) assert.equal(r.json<{ code: string }>().code, 'forbidden');
+  });
+});

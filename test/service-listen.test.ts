@@ -3,7 +3,7 @@
 // shutdown, and `xfsguard serve` as a process (SIGTERM, bad policy).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -206,6 +206,26 @@ describe('listening', () => {
       assert.equal(body.code, 'request_timeout');
       // the service still answers
       assert.equal((await request({ port: server.port! }, '/livez')).status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('allowed roots', () => {
+  test('a root that is itself a symlink allows the directory it points to, and nothing else', async () => {
+    const link = path.join(base, 'images-link');
+    symlinkSync(root, link);
+    mkdirSync(path.join(root, 'pool'), { recursive: true });
+    const server = await startServer(options({ socketPath: null, policy: { ...policy, allowed_roots: [link] } }));
+    try {
+      for (const p of [link, path.join(link, 'pool'), path.join(link, 'pool', 'new.img'), path.join(root, 'pool')]) {
+        const r = await request({ port: server.port! }, decisionUrl(p));
+        assert.equal(r.status, 200, `${p}: ${r.body}`);
+      }
+      const r = await request({ port: server.port! }, decisionUrl(base));
+      assert.equal(r.status, 403, r.body);
+      assert.equal((JSON.parse(r.body) as { code: string }).code, 'path_not_allowed');
     } finally {
       await server.close();
     }

@@ -69,6 +69,13 @@ export interface ServiceLimits {
   keepAliveTimeoutMs: number;
   /** How often Node checks requestTimeout/headersTimeout. */
   connectionsCheckingIntervalMs: number;
+  /** A filesystem probe (realpath, stat, statfs of a requested path) must answer within this (504 after). */
+  probeTimeoutMs: number;
+  /**
+   * Probes past their deadline each still hold a libuv thread-pool thread (a hung FUSE or NFS
+   * mount): with this many stuck, new probes would only queue, so they are refused (503).
+   */
+  maxStuckProbes: number;
 }
 
 export const DEFAULT_LIMITS: ServiceLimits = {
@@ -79,6 +86,9 @@ export const DEFAULT_LIMITS: ServiceLimits = {
   headersTimeoutMs: 5_000,
   keepAliveTimeoutMs: 5_000,
   connectionsCheckingIntervalMs: 1_000,
+  // below the probe's own 5 s statfs limit, so a hang is always answered here (504, not 500)
+  probeTimeoutMs: 4_000,
+  maxStuckProbes: Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4),
 };
 
 export interface AppDeps {
@@ -104,6 +114,90 @@ export interface AppDeps {
   /** Replaceable for tests; default selfTestAndStore (runs the native race, stores the result). */
   selfTest?: (fs: FilesystemFacts, kernel: KernelFacts, ctx: JudgeContext, options: SelfTestOptions) => Promise<SelfTestReport>;
   probeFilesystem?: (absolute: string) => Promise<FilesystemFacts>;
+}
+
+/**
+ * errno codes a probe of a requested path fails with that say the path cannot be judged (the
+ * client's problem, or the filesystem's), not that xfsguard is broken: 4xx, never 500.
+ */
+const PROBE_ERRNO: Record<string, { status: number; code: string; what: string }> = {
+  EACCES: { status: 403, code: 'path_permission', what: 'permission denied' },
+  EPERM: { status: 403, code: 'path_permission', what: 'operation not permitted' },
+  ENAMETOOLONG: { status: 400, code: 'path_too_long', what: 'a name in the path is too long' },
+  ELOOP: { status: 400, code: 'path_invalid', what: 'too many levels of symbolic links' },
+  ENOTDIR: { status: 400, code: 'path_invalid', what: 'a component of the path is not a directory' },
+  EINVAL: { status: 400, code: 'path_invalid', what: 'invalid path' },
+  ENOTCONN: { status: 422, code: 'path_unavailable', what: 'the filesystem is not connected (a dead FUSE mount?)' },
+  ESTALE: { status: 422, code: 'path_unavailable', what: 'stale file handle (a dead network mount?)' },
+  EIO: { status: 422, code: 'path_unavailable', what: 'I/O error' },
+  EHOSTDOWN: { status: 422, code: 'path_unavailable', what: 'the host of the filesystem is down' },
+  EHOSTUNREACH: { status: 422, code: 'path_unavailable', what: 'the host of the filesystem is unreachable' },
+  ETIMEDOUT: { status: 422, code: 'path_unavailable', what: 'the filesystem timed out' },
+  ENODEV: { status: 422, code: 'path_unavailable', what: 'no such device' },
+  ENXIO: { status: 422, code: 'path_unavailable', what: 'no such device or address' },
+  ENOMEDIUM: { status: 422, code: 'path_unavailable', what: 'no medium' },
+};
+
+/**
+ * Every filesystem probe a request makes goes through here: errno failures become 4xx answers
+ * naming the path, and a probe that does not answer within the deadline (a hung FUSE or NFS
+ * mount: realpath/stat block in the thread pool, with no timeout of their own) is answered 504
+ * instead of hanging the request. Such a probe still holds a thread-pool thread until the kernel
+ * lets go; they are counted, and once they could hold every thread, new probes are refused at
+ * once (503) rather than queued behind them.
+ */
+export class ProbeGuard {
+  private stuckCount = 0;
+
+  constructor(
+    private readonly timeoutMs: number,
+    readonly maxStuck: number,
+    private readonly onStuck: (path: string, timeoutMs: number) => void = () => undefined,
+  ) {}
+
+  /** Probes past their deadline that have not returned yet. */
+  get stuck(): number {
+    return this.stuckCount;
+  }
+
+  get stalled(): boolean {
+    return this.stuckCount >= this.maxStuck;
+  }
+
+  wrap(probe: (absolute: string) => Promise<FilesystemFacts>): (absolute: string) => Promise<FilesystemFacts> {
+    return (absolute) => this.run(absolute, probe);
+  }
+
+  private async run(absolute: string, probe: (absolute: string) => Promise<FilesystemFacts>): Promise<FilesystemFacts> {
+    if (this.stalled) {
+      throw new ApiError(503, 'probes_stalled', `${this.stuckCount} filesystem probes have not returned (a hung mount?): no new probe is started until they do`);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const pending = probe(absolute);
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        this.stuckCount += 1;
+        this.onStuck(absolute, this.timeoutMs);
+        reject(new ApiError(504, 'path_unresponsive', `the filesystem at ${absolute} did not answer within ${this.timeoutMs} ms (a hung FUSE or network mount?)`));
+      }, this.timeoutMs);
+    });
+    pending
+      .finally(() => {
+        clearTimeout(timer);
+        if (timedOut) this.stuckCount -= 1;
+      })
+      .catch(() => undefined);
+    try {
+      return await Promise.race([pending, deadline]);
+    } catch (err) {
+      const errno = err instanceof Error && !(err instanceof ApiError) && !(err instanceof PathInputError) ? (err as NodeJS.ErrnoException).code : undefined;
+      const known = errno !== undefined ? PROBE_ERRNO[errno] : undefined;
+      if (known !== undefined) throw new ApiError(known.status, known.code, `cannot judge ${absolute}: ${known.what} (${errno})`);
+      throw err;
+    }
+  }
 }
 
 /**
@@ -144,7 +238,9 @@ export class XfsguardService {
   private ctx: JudgeContext | null = null;
   /** Facts for decisions; self-tests probe afresh (this.probeFilesystem). */
   private readonly decisionProbe: (absolute: string) => Promise<FilesystemFacts>;
+  readonly probes: ProbeGuard;
   warn: (message: string) => void = () => undefined;
+  error: (message: string) => void = () => undefined;
 
   constructor(deps: AppDeps) {
     this.state = deps.state ?? new ServiceState();
@@ -156,9 +252,14 @@ export class XfsguardService {
     this.cache = new MemoryBackedCache(deps.stateDir, this.state, (m) => this.warn(m));
     this.judgeFn = deps.judge ?? judge;
     this.selfTestFn = deps.selfTest ?? selfTestAndStore;
-    this.probeFilesystem = deps.probeFilesystem ?? ((p) => probeFilesystem(p, { mountTableMaxAgeMs: FACTS_MAX_AGE_MS }));
+    const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+    this.probes = new ProbeGuard(limits.probeTimeoutMs, limits.maxStuckProbes, (p, ms) =>
+      this.error(`the filesystem probe of ${p} has not returned after ${ms} ms (a hung mount?); it holds a thread-pool thread until it does`),
+    );
+    this.probeFilesystem = this.probes.wrap(deps.probeFilesystem ?? ((p) => probeFilesystem(p, { mountTableMaxAgeMs: FACTS_MAX_AGE_MS })));
     const facts = new FilesystemFactsCache({ ttlMs: FACTS_MAX_AGE_MS });
-    this.decisionProbe = deps.probeFilesystem ?? ((p) => facts.probe(p));
+    this.decisionProbe = this.probes.wrap(deps.probeFilesystem ?? ((p) => facts.probe(p)));
+    this.metrics.watchProbes(this.probes);
     this.selftestDefaults = { ...deps.selftest, ...(deps.shutdownSignal ? { signal: deps.shutdownSignal } : {}) };
   }
 
@@ -232,6 +333,17 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_BAD_URL: 'bad_url',
 };
 
+/** Codes for other 4xx errors thrown by Fastify or its plugins, by status. */
+const STATUS_CODES: Record<number, string> = {
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  408: 'request_timeout',
+  413: 'body_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
 /** Turns a zod validation failure into one readable sentence naming each field. */
 function describeValidation(err: FastifyError): { code: string; message: string } {
   const where = err.validationContext ?? 'request';
@@ -281,8 +393,12 @@ function errorHandler(err: FastifyError, request: FastifyRequest, reply: Fastify
     ({ code, message } = describeValidation(err));
   } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     status = err.statusCode;
-    code = FASTIFY_CODES[err.code] ?? (err instanceof SyntaxError ? 'malformed_json' : status === 429 ? 'rate_limited' : 'bad_request');
+    code = FASTIFY_CODES[err.code] ?? (err instanceof SyntaxError ? 'malformed_json' : (STATUS_CODES[status] ?? 'bad_request'));
     message = err.message;
+    if (code === 'unsupported_media_type') {
+      const type = request.headers['content-type'];
+      message = `${type === undefined || type === '' ? 'no Content-Type' : `Content-Type ${JSON.stringify(type.slice(0, 100))}`} is not supported: send the body as application/json`;
+    }
   } else {
     request.log.error({ err, reqId: request.id }, 'internal error');
     status = 500;
@@ -359,6 +475,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return server;
   });
   svc.warn = (message) => app.log.warn(message);
+  svc.error = (message) => app.log.error(message);
   app.decorateRequest('errorCode', null);
 
   // Which methods each URL answers, for 405 rather than 404.

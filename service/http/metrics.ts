@@ -56,6 +56,18 @@ export class ServiceMetrics {
     });
   }
 
+  /** A gauge of the filesystem probes stuck past their deadline (a hung mount holds them). */
+  watchProbes(probes: { readonly stuck: number }): void {
+    new Gauge({
+      name: 'xfsguard_filesystem_probes_stuck',
+      help: 'Filesystem probes past their deadline that have not returned (each holds a thread-pool thread)',
+      registers: [this.registry],
+      collect() {
+        this.set(probes.stuck);
+      },
+    });
+  }
+
   selftestFinished(report: SelfTestReport): void {
     this.selftestRuns.inc({ outcome: report.outcome });
     this.selftestDuration.observe(report.duration_ms / 1000);

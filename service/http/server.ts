@@ -2,7 +2,7 @@
 // the stored self-tests, tells systemd when it is ready and when it stops, and shuts down
 // gracefully (stop accepting, cancel running self-tests, finish in-flight requests, remove the
 // socket). buildApp() (app.ts) is the service itself and does not listen.
-import { mkdir, chmod, lstat, unlink } from 'node:fs/promises';
+import { mkdir, chmod, lstat, realpath, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import type http from 'node:http';
@@ -195,8 +195,27 @@ export function checkListenConfig(cfg: ListenConfig): void {
   }
 }
 
+/**
+ * The policy with each allowed root's real path added: requests are checked against the path as
+ * given and against the directory it resolves to, so a root that is itself a symlink (or under
+ * one) would otherwise refuse every path in it. Resolved once, at start-up.
+ */
+export async function withResolvedRoots(policy: OperatorPolicy): Promise<OperatorPolicy> {
+  const roots = [...policy.allowed_roots];
+  for (const root of policy.allowed_roots) {
+    try {
+      const real = await realpath(root);
+      if (!roots.includes(real)) roots.push(real);
+    } catch {
+      // missing for now: nothing under it can be judged anyway
+    }
+  }
+  return roots.length === policy.allowed_roots.length ? policy : { ...policy, allowed_roots: roots };
+}
+
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   checkListenConfig(opts);
+  const policy = await withResolvedRoots(opts.policy);
   const state = new ServiceState();
   const metrics = new ServiceMetrics(state);
   const shutdown = new AbortController();
@@ -215,6 +234,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const app = await buildApp({
     ...opts,
+    policy,
     logger: opts.logger ?? defaultLoggerOptions(),
     state,
     metrics,
@@ -308,7 +328,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       kernel: state.kernel?.release,
       knowledge_base_revision: opts.knowledgeBase.revision,
       policy: opts.policy.source,
-      allowed_roots: opts.policy.allowed_roots,
+      allowed_roots: policy.allowed_roots,
       cached_selftests: state.entries().length,
       native_addon: native.available,
     },

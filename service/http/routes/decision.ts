@@ -15,7 +15,7 @@ const decisionRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app,
           'Probes the filesystem of the path (statfs), judges the kernel probed at start-up and the self-test known for this boot and filesystem. With selftest=auto and none known, runs one (concurrent requests for the same filesystem share it).',
         tags: ['decision'],
         querystring: decisionQuerySchema,
-        response: { 200: decisionResponseSchema, 400: errorSchema, 403: errorSchema, 500: errorSchema, 503: errorSchema },
+        response: { 200: decisionResponseSchema, 400: errorSchema, 403: errorSchema, 422: errorSchema, 500: errorSchema, 503: errorSchema, 504: errorSchema },
       },
     },
     async (request) => {

@@ -3,6 +3,16 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import type { XfsguardService } from '../app.js';
 import { livezResponseSchema, readyzResponseSchema } from '../schemas.js';
 
+/** Filesystem probes stuck on a hung mount: a warning, a failure once they hold every thread. */
+function probeCheck(svc: XfsguardService): { status: 'pass' | 'warn' | 'fail'; output?: string } {
+  const { stuck, stalled, maxStuck } = svc.probes;
+  if (stuck === 0) return { status: 'pass' };
+  return {
+    status: stalled ? 'fail' : 'warn',
+    output: `${stuck} filesystem probe${stuck > 1 ? 's have' : ' has'} not returned (a hung mount?)${stalled ? `: at most ${maxStuck}, new decisions and self-tests are refused until they return` : ''}`,
+  };
+}
+
 const healthRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app, { svc }, done) => {
   app.get(
     '/livez',
@@ -14,8 +24,9 @@ const healthRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app, {
     '/readyz',
     {
       schema: {
-        summary: 'Readiness: policy and knowledge base loaded, kernel probed, self-test state loaded, not shutting down',
-        description: 'A missing native addon is a warning (self-tests come back unsupported), not a failure.',
+        summary: 'Readiness: policy and knowledge base loaded, kernel probed, self-test state loaded, filesystem probes not stalled, not shutting down',
+        description:
+          'A missing native addon is a warning (self-tests come back unsupported), not a failure; so is a filesystem probe stuck on a hung mount, until so many are stuck that no probe can run.',
         tags: ['health'],
         response: { 200: readyzResponseSchema, 503: readyzResponseSchema },
       },
@@ -27,9 +38,11 @@ const healthRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app, {
         native_addon: svc.native.available
           ? { status: 'pass' as const }
           : { status: 'warn' as const, output: `self-tests come back unsupported: ${svc.native.error ?? 'native addon unavailable'}` },
+        filesystem_probes: probeCheck(svc),
       };
-      const status = reason !== null ? 'fail' : svc.native.available ? 'pass' : 'warn';
-      void reply.code(reason === null ? 200 : 503).type('application/health+json');
+      const failed = reason !== null || svc.probes.stalled;
+      const status = failed ? 'fail' : Object.values(checks).some((c) => c.status === 'warn') ? 'warn' : 'pass';
+      void reply.code(failed ? 503 : 200).type('application/health+json');
       return { status, checks } as const;
     },
   );

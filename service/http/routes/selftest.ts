@@ -1,5 +1,7 @@
 // POST /v1/selftest: run the race self-test on the filesystem of a path, or join the one running
 // there. Rate-limited for all clients together: a self-test writes to the filesystem for seconds.
+// Only requests that could start one count: the limit is applied after the body is validated and
+// the path checked (a bad request is answered 4xx for what is wrong, and spends no self-test).
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { ALL_ENGINES, ALL_MODES } from '../../../probes/selftest.js';
@@ -15,6 +17,8 @@ const selfTestRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService; limits: S
           max: limits.selftestRateMax,
           timeWindow: limits.selftestRateWindowMs,
           keyGenerator: () => 'selftest',
+          // after validation and the route's preHandler below (onRequest by default)
+          hook: 'preHandler',
           errorResponseBuilder: (_req, ctx) =>
             new ApiError(429, 'rate_limited', `at most ${ctx.max} self-test requests per ${limits.selftestRateWindowMs / 1000} s; retry in ${ctx.after}`),
         },
@@ -31,16 +35,23 @@ const selfTestRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService; limits: S
           403: errorSchema,
           413: errorSchema,
           415: errorSchema,
+          422: errorSchema,
           429: errorSchema,
           500: errorSchema,
           503: errorSchema,
+          504: errorSchema,
         },
+      },
+      // Runs before the rate limit (appended to preHandler by @fastify/rate-limit).
+      preHandler: async (request) => {
+        svc.context(); // 503 before start-up is over
+        svc.checkPath(request.body.path);
+        return Promise.resolve();
       },
     },
     async (request) => {
       const started = performance.now();
       const { body } = request;
-      svc.context(); // 503 before start-up is over
       const path = svc.checkPath(body.path);
       const fs = await svc.probeFilesystem(path);
       const { report, joined } = await svc.selfTest(fs, {
