@@ -3,7 +3,7 @@ import { lstat, readdir, realpath, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { lookupMagic, magicHex } from './fs-magic.js';
 import { findMount, readMountinfo } from './mountinfo.js';
-import { PathInputError, isUnderPseudoRoot } from './path-input.js';
+import { PathInputError, isUnderPseudoRoot, pathErrorFromErrno } from './path-input.js';
 import type { FilesystemFacts, MountFacts } from './types.js';
 
 /** statfs can hang on a dead network mount: give up after this long. */
@@ -22,7 +22,7 @@ function errnoOf(err: unknown): string | undefined {
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms (dead network mount?)`)), ms);
+    timer = setTimeout(() => reject(new PathInputError('path_unresponsive', `${what} did not answer within ${ms} ms (a hung network or FUSE mount?)`)), ms);
   });
   try {
     return await Promise.race([p, timeout]);
@@ -43,10 +43,7 @@ export async function resolveExisting(absolute: string): Promise<{ real: string;
       return { real: await realpath(current), missing };
     } catch (err) {
       const code = errnoOf(err);
-      if (code === 'EACCES') throw new PathInputError('path_permission', `permission denied: ${current}`);
-      if (code === 'ELOOP') throw new PathInputError('path_invalid', `too many levels of symbolic links: ${current}`);
-      if (code === 'ENAMETOOLONG') throw new PathInputError('path_too_long', `a name in the path is too long: ${current}`);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw pathErrorFromErrno(err, current) ?? err;
       const parent = path.dirname(current);
       if (parent === current) throw err;
       current = parent;
@@ -146,8 +143,7 @@ export async function probeFilesystem(absolute: string, opts: FilesystemProbeOpt
     isDirectory = st.isDirectory();
     kind = missing ? 'missing' : isDirectory ? 'directory' : st.isFile() ? 'file' : 'other';
   } catch (err) {
-    if (errnoOf(err) === 'EACCES') throw new PathInputError('path_permission', `permission denied: ${real}`);
-    throw err;
+    throw pathErrorFromErrno(err, real) ?? err;
   }
   const judged = isDirectory ? real : path.dirname(real);
   if (missing) notes.push(`${absolute} does not exist yet: judged its nearest existing ancestor ${real}`);
@@ -163,8 +159,7 @@ export async function probeFilesystem(absolute: string, opts: FilesystemProbeOpt
     dirStat = await stat(judged, { bigint: true });
     fsInfo = await statfsFacts(judged);
   } catch (err) {
-    if (errnoOf(err) === 'EACCES') throw new PathInputError('path_permission', `permission denied: ${judged}`);
-    throw err;
+    throw pathErrorFromErrno(err, judged) ?? err;
   }
   const device = deviceString(dirStat.dev);
   const mount = await mountFor(judged, device, opts.mountTableMaxAgeMs ?? 0);

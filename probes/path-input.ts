@@ -9,7 +9,16 @@ const PSEUDO_ROOTS = ['/proc', '/sys', '/dev'];
 
 export class PathInputError extends Error {
   constructor(
-    readonly code: 'path_missing' | 'path_nul' | 'path_too_long' | 'path_relative' | 'path_pseudo' | 'path_permission' | 'path_invalid',
+    readonly code:
+      | 'path_missing'
+      | 'path_nul'
+      | 'path_too_long'
+      | 'path_relative'
+      | 'path_pseudo'
+      | 'path_permission'
+      | 'path_invalid'
+      | 'path_unavailable'
+      | 'path_unresponsive',
     message: string,
   ) {
     super(message);
@@ -39,4 +48,32 @@ export function checkPathInput(input: string | undefined, opts: { requireAbsolut
     throw new PathInputError('path_relative', `the path must be absolute: ${JSON.stringify(input)}`);
   }
   return input;
+}
+
+/**
+ * errno codes with which examining a path fails because of the path or its filesystem, not
+ * because xfsguard is broken: they are answers for the user (exit 2, a 4xx), never internal errors.
+ */
+const PATH_ERRNO: Record<string, { code: PathInputError['code']; what: string }> = {
+  EACCES: { code: 'path_permission', what: 'permission denied' },
+  EPERM: { code: 'path_permission', what: 'operation not permitted' },
+  ENAMETOOLONG: { code: 'path_too_long', what: 'a name in the path is too long' },
+  ELOOP: { code: 'path_invalid', what: 'too many levels of symbolic links' },
+  EINVAL: { code: 'path_invalid', what: 'invalid path' },
+  ENOTCONN: { code: 'path_unavailable', what: 'the filesystem is not connected (a dead FUSE mount?)' },
+  ESTALE: { code: 'path_unavailable', what: 'stale file handle (a dead network mount?)' },
+  EIO: { code: 'path_unavailable', what: 'I/O error' },
+  EHOSTDOWN: { code: 'path_unavailable', what: 'the host of the filesystem is down' },
+  EHOSTUNREACH: { code: 'path_unavailable', what: 'the host of the filesystem is unreachable' },
+  ETIMEDOUT: { code: 'path_unavailable', what: 'the filesystem timed out' },
+  ENODEV: { code: 'path_unavailable', what: 'no such device' },
+  ENXIO: { code: 'path_unavailable', what: 'no such device or address' },
+  ENOMEDIUM: { code: 'path_unavailable', what: 'no medium' },
+};
+
+/** The PathInputError an fs call's failure on `where` stands for, or null when it is not one of those. */
+export function pathErrorFromErrno(err: unknown, where: string): PathInputError | null {
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  const known = errno !== undefined ? PATH_ERRNO[errno] : undefined;
+  return known === undefined ? null : new PathInputError(known.code, `cannot examine ${where}: ${known.what} (${errno})`);
 }

@@ -7,7 +7,7 @@ import { lookupMagic, magicHex, XFS_MAGIC } from '../probes/fs-magic.js';
 import { deviceString, probeFilesystem } from '../probes/filesystem.js';
 import { FilesystemFactsCache } from '../probes/filesystem-cache.js';
 import { findMount, parseMountinfo } from '../probes/mountinfo.js';
-import { PathInputError, checkPathInput } from '../probes/path-input.js';
+import { PathInputError, checkPathInput, pathErrorFromErrno } from '../probes/path-input.js';
 import { loopFsOrSkip, tmpfsOrSkip } from './helpers/scratch-fs.js';
 
 test('magic table names filesystems and classes', () => {
@@ -186,4 +186,15 @@ test('facts cache: reused within its time, checked by statfs, bounded, and refre
   assert.equal((await cache.probe(sub)).judged_directory, sub);
   rmSync(sub, { recursive: true });
   assert.equal((await cache.probe(sub)).judged_directory, base);
+});
+
+test('errno failures of a path become PathInputError codes; others stay as they are', () => {
+  const err = (code: string) => Object.assign(new Error(code), { code });
+  assert.equal(pathErrorFromErrno(err('EACCES'), '/x')?.code, 'path_permission');
+  assert.equal(pathErrorFromErrno(err('ENOTCONN'), '/x')?.code, 'path_unavailable');
+  assert.equal(pathErrorFromErrno(err('ESTALE'), '/x')?.code, 'path_unavailable');
+  assert.equal(pathErrorFromErrno(err('ELOOP'), '/x')?.code, 'path_invalid');
+  assert.match(pathErrorFromErrno(err('EIO'), '/mnt/nfs/x')?.message ?? '', /cannot examine \/mnt\/nfs\/x: I\/O error \(EIO\)/);
+  assert.equal(pathErrorFromErrno(err('ENOMEM'), '/x'), null);
+  assert.equal(pathErrorFromErrno(new Error('plain'), '/x'), null);
 });

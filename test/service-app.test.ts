@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadKnowledgeBase } from '../policies/knowledge-base.js';
 import { defaultPolicy, type OperatorPolicy } from '../policies/operator-policy.js';
 import { probeKernel } from '../probes/kernel.js';
+import { pathErrorFromErrno } from '../probes/path-input.js';
 import type { FilesystemFacts, KernelFacts, SelfTestReport } from '../probes/types.js';
 import { judge, type JudgeContext } from '../service/judge.js';
 import { buildApp, type AppDeps } from '../service/http/app.js';
@@ -424,15 +425,19 @@ describe('hostile clients (review findings)', () => {
       ['EACCES', 403, 'path_permission'],
     ];
     for (const [errno, status, code] of cases) {
-      const fail = () => Promise.reject(Object.assign(new Error(`${errno}: realpath`), { code: errno, syscall: 'realpath' }));
+      // as the real probe fails: the errno turned into a PathInputError naming the path
+      const fail = (p: string) => Promise.reject(pathErrorFromErrno(Object.assign(new Error(`${errno}: realpath`), { code: errno, syscall: 'realpath' }), p) ?? new Error('unmapped'));
       const h = await harness(t, { probeFilesystem: fail });
       for (const r of [
         await h.app.inject({ url: q(path.join(root, 'x'), '&selftest=never') }),
         await h.app.inject({ method: 'POST', url: '/v1/selftest', payload: { path: path.join(root, 'x') } }),
       ]) {
         assert.equal(r.statusCode, status, `${errno}: ${r.body}`);
-        assert.deepEqual(r.json<object>(), { code, message: `cannot judge ${path.join(root, 'x')}: ${r.json<{ message: string }>().message.split(': ').slice(1).join(': ')}` });
-        assert.match(r.json<{ message: string }>().message, new RegExp(errno));
+        const body = r.json<{ code: string; message: string }>();
+        assert.deepEqual(Object.keys(body).sort(), ['code', 'message']);
+        assert.equal(body.code, code);
+        assert.ok(body.message.startsWith(`cannot examine ${path.join(root, 'x')}: `), body.message);
+        assert.match(body.message, new RegExp(errno));
       }
       assert.equal(h.runs.count, 0);
     }
@@ -441,7 +446,7 @@ describe('hostile clients (review findings)', () => {
   test('a probe that hangs (hung FUSE/NFS mount) is answered 504; once stuck probes could hold every thread, 503 at once; readyz and metrics tell', async (t) => {
     const hung: (() => void)[] = [];
     let aborted = false;
-    const dead = () => Object.assign(new Error('ENOTCONN: socket is not connected, realpath'), { code: 'ENOTCONN' });
+    const dead = () => pathErrorFromErrno(Object.assign(new Error('ENOTCONN: socket is not connected, realpath'), { code: 'ENOTCONN' }), path.join(root, 'hung')) ?? new Error('unmapped');
     const h = await harness(t, {
       limits: { probeTimeoutMs: 100, maxStuckProbes: 2 },
       probeFilesystem: (p) => {

@@ -116,31 +116,10 @@ export interface AppDeps {
   probeFilesystem?: (absolute: string) => Promise<FilesystemFacts>;
 }
 
-/**
- * errno codes a probe of a requested path fails with that say the path cannot be judged (the
- * client's problem, or the filesystem's), not that xfsguard is broken: 4xx, never 500.
- */
-const PROBE_ERRNO: Record<string, { status: number; code: string; what: string }> = {
-  EACCES: { status: 403, code: 'path_permission', what: 'permission denied' },
-  EPERM: { status: 403, code: 'path_permission', what: 'operation not permitted' },
-  ENAMETOOLONG: { status: 400, code: 'path_too_long', what: 'a name in the path is too long' },
-  ELOOP: { status: 400, code: 'path_invalid', what: 'too many levels of symbolic links' },
-  ENOTDIR: { status: 400, code: 'path_invalid', what: 'a component of the path is not a directory' },
-  EINVAL: { status: 400, code: 'path_invalid', what: 'invalid path' },
-  ENOTCONN: { status: 422, code: 'path_unavailable', what: 'the filesystem is not connected (a dead FUSE mount?)' },
-  ESTALE: { status: 422, code: 'path_unavailable', what: 'stale file handle (a dead network mount?)' },
-  EIO: { status: 422, code: 'path_unavailable', what: 'I/O error' },
-  EHOSTDOWN: { status: 422, code: 'path_unavailable', what: 'the host of the filesystem is down' },
-  EHOSTUNREACH: { status: 422, code: 'path_unavailable', what: 'the host of the filesystem is unreachable' },
-  ETIMEDOUT: { status: 422, code: 'path_unavailable', what: 'the filesystem timed out' },
-  ENODEV: { status: 422, code: 'path_unavailable', what: 'no such device' },
-  ENXIO: { status: 422, code: 'path_unavailable', what: 'no such device or address' },
-  ENOMEDIUM: { status: 422, code: 'path_unavailable', what: 'no medium' },
-};
 
 /**
- * Every filesystem probe a request makes goes through here: errno failures become 4xx answers
- * naming the path, and a probe that does not answer within the deadline (a hung FUSE or NFS
+ * Every filesystem probe a request makes goes through here (its errno failures arrive as
+ * PathInputError, answered 4xx by the error handler): a probe that does not answer within the deadline (a hung FUSE or NFS
  * mount: realpath/stat block in the thread pool, with no timeout of their own) is answered 504
  * instead of hanging the request. Such a probe still holds a thread-pool thread until the kernel
  * lets go; they are counted, and once they could hold every thread, new probes are refused at
@@ -189,14 +168,7 @@ export class ProbeGuard {
         if (timedOut) this.stuckCount -= 1;
       })
       .catch(() => undefined);
-    try {
-      return await Promise.race([pending, deadline]);
-    } catch (err) {
-      const errno = err instanceof Error && !(err instanceof ApiError) && !(err instanceof PathInputError) ? (err as NodeJS.ErrnoException).code : undefined;
-      const known = errno !== undefined ? PROBE_ERRNO[errno] : undefined;
-      if (known !== undefined) throw new ApiError(known.status, known.code, `cannot judge ${absolute}: ${known.what} (${errno})`);
-      throw err;
-    }
+    return await Promise.race([pending, deadline]);
   }
 }
 
@@ -370,7 +342,16 @@ function describeValidation(err: FastifyError): { code: string; message: string 
 }
 
 function pathInputStatus(err: PathInputError): number {
-  return err.code === 'path_permission' ? 403 : 400;
+  switch (err.code) {
+    case 'path_permission':
+      return 403;
+    case 'path_unavailable':
+      return 422;
+    case 'path_unresponsive':
+      return 504;
+    default:
+      return 400;
+  }
 }
 
 function errorBody(request: FastifyRequest, statusCode: number, code: string, message: string) {
