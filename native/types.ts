@@ -32,7 +32,7 @@ export interface RaceOptions {
 
 /** Why an engine or mode could not be tested: an expected kernel refusal, reported as data. */
 export interface RaceRefusal {
-  /** The step that was refused: 'open_o_direct', 'io_setup', 'io_uring_setup', 'fallocate', 'write', 'statvfs', ... */
+  /** The step that was refused: 'open', 'unlink', 'open_o_direct', 'io_setup', 'io_uring_setup', 'fallocate', 'write', 'read', 'statvfs', 'race_window', ... */
   stage: string;
   /** errno name, e.g. 'EINVAL', 'EOPNOTSUPP', 'ENOSYS', 'EPERM', 'EROFS', 'ENOSPC', 'EACCES'. Empty when not an errno. */
   errno: string;

@@ -3,12 +3,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statfsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { loadNative, NativeUnavailableError, type NativeBinding } from '../native/index.js';
+import { loadNative, NativeUnavailableError, packageRoot, type NativeBinding } from '../native/index.js';
 import type { Engine, FallocMode, RaceOptions, RaceResult } from '../native/types.js';
 import { loopMountUnavailable, mountLoopFs, type LoopMount } from './helpers/scratch-fs.js';
 
@@ -71,6 +71,8 @@ test('runRace rejects bad options with a TypeError (programmer errors only)', { 
     ['zero bytes', { ...good, max_bytes: 0 }],
     ['string bytes', { ...good, max_bytes: '100' }],
     ['cancel not an Int32Array', { ...good, cancel: new Uint8Array(4) }],
+    // A plain ArrayBuffer can be detached (and freed) while the worker thread still reads it.
+    ['cancel over a plain ArrayBuffer', { ...good, cancel: new Int32Array(1) }],
   ];
   for (const [what, o] of bad) {
     await assert.rejects(
@@ -79,6 +81,11 @@ test('runRace rejects bad options with a TypeError (programmer errors only)', { 
       what,
     );
   }
+  // A throwing getter rejects the promise with what it threw (it used to crash or throw synchronously).
+  const throwing = { ...good, get engine(): string { throw new RangeError('getter boom'); } };
+  let p: Promise<RaceResult> | undefined;
+  assert.doesNotThrow(() => { p = n.runRace(throwing as unknown as RaceOptions); });
+  await assert.rejects(p!, (err: unknown) => err instanceof RangeError && err.message === 'getter boom');
 });
 
 test('a missing directory is data (unsupported, stage open, ENOENT), not a rejection', { skip: needNative ?? false }, async () => {
@@ -250,6 +257,243 @@ test('cancel: set before the run, and set during a long run', { skip: needNative
   }
 });
 
+// ---- fault injection (LD_PRELOAD) ---------------------------------------------------------
+// Failures a healthy machine never shows, injected into a child process running the addon:
+// no O_TMPFILE, an unlink that fails, a read-back error, a completion that never arrives.
+
+const SHIM_C = String.raw`// LD_PRELOAD fault injection for the native race self-test (test/native-race.test.ts).
+// XFSGUARD_FAULT, comma-separated:
+//   tmpfile  open(O_TMPFILE) fails with EOPNOTSUPP (the named-file fallback is used)
+//   unlink   unlink() fails with EPERM and removes nothing
+//   pread    pread() on an O_DIRECT fd fails with EIO
+//   drop     io_submit / io_uring_enter claim to submit but never do: the completion never arrives
+// With drop, freeing memory that a dropped io_uring write points at (its buffer or its iovec) is a
+// use-after-free on a real kernel: the shim reports it and exits 86.
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/io_uring.h>
+#include <malloc.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+extern void __libc_free(void*);
+
+static int fault(const char* name) {
+  const char* f = getenv("XFSGUARD_FAULT");
+  return f != NULL && strstr(f, name) != NULL;
+}
+
+int open64(const char* path, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = va_arg(ap, mode_t);
+  va_end(ap);
+  if ((flags & __O_TMPFILE) == __O_TMPFILE && fault("tmpfile")) {
+    errno = EOPNOTSUPP;
+    return -1;
+  }
+  int (*real)(const char*, int, ...) = (int (*)(const char*, int, ...))dlsym(RTLD_NEXT, "open64");
+  return real(path, flags, mode);
+}
+
+int unlink(const char* path) {
+  if (fault("unlink")) {
+    errno = EPERM;
+    return -1;
+  }
+  int (*real)(const char*) = (int (*)(const char*))dlsym(RTLD_NEXT, "unlink");
+  return real(path);
+}
+
+ssize_t pread64(int fd, void* buf, size_t n, off_t off) {
+  if (fault("pread")) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && (fl & O_DIRECT)) {
+      errno = EIO;
+      return -1;
+    }
+  }
+  ssize_t (*real)(int, void*, size_t, off_t) = (ssize_t (*)(int, void*, size_t, off_t))dlsym(RTLD_NEXT, "pread64");
+  return real(fd, buf, n, off);
+}
+
+static int ring_fd = -1;
+static struct io_sqring_offsets sq_off;
+static unsigned sq_entries;
+static volatile uintptr_t dropped_buf, dropped_iov;  // of the last dropped io_uring write
+
+long syscall(long n, ...) {
+  va_list ap;
+  va_start(ap, n);
+  long a[6];
+  for (int i = 0; i < 6; i++) a[i] = va_arg(ap, long);
+  va_end(ap);
+  long (*real)(long, ...) = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+  if (n == __NR_io_uring_setup) {
+    long r = real(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+    if (r >= 0) {
+      struct io_uring_params* p = (struct io_uring_params*)a[1];
+      ring_fd = (int)r;
+      sq_off = p->sq_off;
+      sq_entries = p->sq_entries;
+    }
+    return r;
+  }
+  if (fault("drop") && n == __NR_io_submit) return a[1];
+  if (fault("drop") && n == __NR_io_uring_enter && a[0] == ring_fd && a[1] >= 1) {
+    char* sq = mmap(NULL, sq_off.array + sq_entries * sizeof(unsigned), PROT_READ, MAP_SHARED, ring_fd, IORING_OFF_SQ_RING);
+    struct io_uring_sqe* sqes = mmap(NULL, sq_entries * sizeof(struct io_uring_sqe), PROT_READ, MAP_SHARED, ring_fd, IORING_OFF_SQES);
+    if (sq != MAP_FAILED && sqes != MAP_FAILED) {
+      unsigned tail = *(unsigned*)(sq + sq_off.tail), mask = *(unsigned*)(sq + sq_off.ring_mask);
+      unsigned idx = ((unsigned*)(sq + sq_off.array))[(tail - 1) & mask];
+      struct io_uring_sqe* sqe = &sqes[idx & mask];
+      if (sqe->opcode == IORING_OP_WRITEV) {
+        dropped_iov = (uintptr_t)sqe->addr;
+        dropped_buf = (uintptr_t)((struct iovec*)(uintptr_t)sqe->addr)->iov_base;
+      } else if (sqe->opcode == IORING_OP_WRITE) {
+        dropped_iov = 0;
+        dropped_buf = (uintptr_t)sqe->addr;
+      }
+    }
+    if (sq != MAP_FAILED) munmap(sq, sq_off.array + sq_entries * sizeof(unsigned));
+    if (sqes != MAP_FAILED) munmap(sqes, sq_entries * sizeof(struct io_uring_sqe));
+    return a[1];
+  }
+  return real(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+void free(void* p) {
+  if (p != NULL && (dropped_buf != 0 || dropped_iov != 0)) {
+    uintptr_t lo = (uintptr_t)p, hi = lo + malloc_usable_size(p);
+    if ((dropped_buf >= lo && dropped_buf < hi) || (dropped_iov >= lo && dropped_iov < hi)) {
+      static const char msg[] = "xfsguard-shim: freed memory an io_uring write in flight still uses\n";
+      (void)!write(2, msg, sizeof msg - 1);
+      _exit(86);
+    }
+  }
+  __libc_free(p);
+}
+`;
+
+function buildShim(): { so: string } | string {
+  if (process.platform !== 'linux') return 'LD_PRELOAD fault injection needs Linux/glibc';
+  const dir = mkdtempSync(path.join(tmpdir(), 'xfsguard-shim-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'shim.c'), SHIM_C);
+  const so = path.join(dir, 'shim.so');
+  const cc = spawnSync('cc', ['-shared', '-fPIC', '-O1', '-o', so, path.join(dir, 'shim.c'), '-ldl'], { encoding: 'utf8' });
+  if (cc.status !== 0) return `cannot build the fault-injection shim with cc: ${cc.error?.message ?? cc.stderr}`;
+  return { so };
+}
+const shim = needNative === null ? buildShim() : needNative;
+const needShim = typeof shim === 'string' ? shim : null;
+
+const CHILD = `
+const n = require(process.env.XFSGUARD_ADDON);
+const cancel = new Int32Array(new SharedArrayBuffer(4));
+const ms = Number(process.env.XFSGUARD_CANCEL_AFTER_MS || 0);
+if (ms > 0) setTimeout(() => Atomics.store(cancel, 0, 1), ms);
+const t0 = Date.now();
+n.runRace({ ...JSON.parse(process.env.XFSGUARD_OPTS), cancel }).then((r) => {
+  process.stdout.write(JSON.stringify({ ...r, wall_ms: Date.now() - t0 }));
+});`;
+
+/** runRace in a child with the shim preloaded and XFSGUARD_FAULT=faults. */
+async function runFaulty(faults: string, o: RaceOptions, cancelAfterMs = 0): Promise<{ code: number | null; stderr: string; r: (RaceResult & { wall_ms: number }) | null }> {
+  const so = (shim as { so: string }).so;
+  const child = spawn(process.execPath, ['-e', CHILD], {
+    env: {
+      ...process.env, LD_PRELOAD: so, XFSGUARD_FAULT: faults, XFSGUARD_OPTS: JSON.stringify(o),
+      XFSGUARD_CANCEL_AFTER_MS: String(cancelAfterMs), XFSGUARD_ADDON: path.join(packageRoot(), 'build', 'Release', 'xfsguard_native.node'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const [code] = (await once(child, 'close')) as [number | null];
+  clearTimeout(timer);
+  return { code, stderr, r: out === '' ? null : (JSON.parse(out) as RaceResult & { wall_ms: number }) };
+}
+
+test('fault: a read-back error is a refusal (stage read), never "data lost"', { skip: needShim ?? false }, async () => {
+  const dir = mkdtempSync('/var/tmp/xfsguard-test-fault-');
+  try {
+    for (const engine of ENGINES) {
+      const { code, stderr, r } = await runFaulty('pread', opts(dir, engine, 'alloc', { max_iterations: 5 }));
+      assert.equal(code, 0, stderr);
+      assert.ok(r);
+      assert.equal(r.reproductions, 0, `${engine}: a failed read counted as a reproduction: ${JSON.stringify(r.first_reproduction)}`);
+      assert.equal(r.outcome, 'unsupported');
+      assert.deepEqual([r.reason?.stage, r.reason?.errno], ['read', 'EIO']);
+      assert.deepEqual(readdirSync(dir), []);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('fault: without O_TMPFILE a hidden unique name is created and unlinked at once, also on error paths', { skip: needShim ?? false }, async () => {
+  const dir = mkdtempSync('/var/tmp/xfsguard-test-fault-');
+  try {
+    for (const faults of ['tmpfile', 'tmpfile,pread']) {
+      const { code, stderr, r } = await runFaulty(faults, opts(dir, 'aio', 'alloc', { max_iterations: 3 }));
+      assert.equal(code, 0, stderr);
+      assert.ok(r);
+      assert.equal(r.scratch, 'unlinked_name', faults);
+      assert.notEqual(r.outcome, 'reproduced', faults);
+      assert.deepEqual(readdirSync(dir), [], `${faults}: a scratch file was left behind`);
+    }
+    // The name cannot be removed: refuse before writing anything, and say which file it is.
+    const { code, stderr, r } = await runFaulty('tmpfile,unlink', opts(dir, 'aio', 'alloc', { max_iterations: 3 }));
+    assert.equal(code, 0, stderr);
+    assert.ok(r);
+    assert.equal(r.outcome, 'unsupported');
+    assert.deepEqual([r.reason?.stage, r.reason?.errno], ['unlink', 'EPERM']);
+    assert.equal(r.bytes_written, 0);
+    const left = readdirSync(dir);
+    assert.equal(left.length, 1);
+    assert.match(left[0]!, /^\.xfsguard-selftest-/);
+    assert.ok(r.reason?.message.includes(path.join(dir, left[0]!)), r.reason?.message);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('fault: a completion that never arrives: cancel ends the run in bounded time, nothing counted as tested, no buffer freed under the kernel', { skip: needShim ?? false }, async () => {
+  const dir = mkdtempSync('/var/tmp/xfsguard-test-fault-');
+  try {
+    for (const engine of ['io_uring', 'aio'] as const) {
+      const o = opts(dir, engine, 'alloc', { budget_ms: 60_000, stop_on_first: false });
+      const { code, stderr, r } = await runFaulty('drop', o, 200);
+      // 86: the shim saw the write buffer (or its iovec) freed while the io_uring write was in flight.
+      assert.equal(code, 0, `${engine}: exit ${code}: ${stderr}`);
+      assert.ok(r);
+      checkInvariants(r, o);
+      assert.equal(r.cancelled, true);
+      assert.equal(r.iterations, 1);
+      assert.equal(r.in_flight_iterations, 0, `${engine}: an unchecked write counted as tested`);
+      assert.equal(r.outcome, 'unsupported', `${engine}: ${r.outcome} although no write was ever checked`);
+      assert.equal(r.reason?.stage, 'race_window');
+      assert.ok(r.wall_ms < 200 + 2000 + 2000, `${engine}: cancel took ${r.wall_ms} ms`);
+      assert.deepEqual(readdirSync(dir), []);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // ---- sdNotify ------------------------------------------------------------------------------
 
 interface Receiver {
@@ -307,6 +551,15 @@ test('sdNotify: one datagram to a path socket and to an abstract socket; errors 
     const r = native!.sdNotify('READY=1');
     assert.equal(r.sent, false);
     assert.match(r.error ?? '', /^(ENOENT|ECONNREFUSED): /);
+    // sun_path holds 108 bytes: a path needs its NUL, an abstract name (leading NUL) does not.
+    process.env.NOTIFY_SOCKET = '/' + 'a'.repeat(107);
+    assert.match(native!.sdNotify('READY=1').error ?? '', /^ENAMETOOLONG: /);
+    process.env.NOTIFY_SOCKET = '/' + 'a'.repeat(106);
+    assert.match(native!.sdNotify('READY=1').error ?? '', /^(ENOENT|ECONNREFUSED): /);
+    process.env.NOTIFY_SOCKET = '@' + 'a'.repeat(108);
+    assert.match(native!.sdNotify('READY=1').error ?? '', /^ENAMETOOLONG: /);
+    process.env.NOTIFY_SOCKET = '@' + 'a'.repeat(107);
+    assert.match(native!.sdNotify('READY=1').error ?? '', /^(ENOENT|ECONNREFUSED): /);
     process.env.NOTIFY_SOCKET = 'vsock:2:1234';
     const v = native!.sdNotify('READY=1');
     assert.equal(v.sent, false);

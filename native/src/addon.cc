@@ -97,6 +97,14 @@ Napi::Value Rejected(Napi::Env env, const std::string& msg) {
   return d.Promise();
 }
 
+// A getter of the options object threw: reject with what it threw instead of throwing synchronously.
+Napi::Value RejectPending(Napi::Env env) {
+  Napi::Value thrown = env.GetAndClearPendingException().Value();  // first: no N-API call works while it is pending
+  auto d = Napi::Promise::Deferred::New(env);
+  d.Reject(thrown);
+  return d.Promise();
+}
+
 bool GetProp(Napi::Object o, const char* key, Napi::Value* out) {
   Napi::Value v;
   if (!o.Get(key).UnwrapTo(&v)) return false;
@@ -120,36 +128,36 @@ Napi::Value RunRace(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   RaceParams p;
   Napi::Value v;
-  if (!GetProp(o, "directory", &v)) return env.Undefined();
+  if (!GetProp(o, "directory", &v)) return RejectPending(env);
   if (!v.IsString() || v.As<Napi::String>().Utf8Value().empty()) return Rejected(env, "directory must be a non-empty string");
   p.directory = v.As<Napi::String>().Utf8Value();
   if (p.directory.find('\0') != std::string::npos) return Rejected(env, "directory must not contain NUL");
   while (p.directory.size() > 1 && p.directory.back() == '/') p.directory.pop_back();
 
-  if (!GetProp(o, "engine", &v)) return env.Undefined();
+  if (!GetProp(o, "engine", &v)) return RejectPending(env);
   std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
   if (s == "aio") p.engine = xfsguard::Engine::Aio;
   else if (s == "io_uring") p.engine = xfsguard::Engine::IoUring;
   else return Rejected(env, "engine must be 'aio' or 'io_uring'");
 
-  if (!GetProp(o, "mode", &v)) return env.Undefined();
+  if (!GetProp(o, "mode", &v)) return RejectPending(env);
   s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
   if (s == "zero-range") p.mode = xfsguard::FallocMode::ZeroRange;
   else if (s == "alloc") p.mode = xfsguard::FallocMode::Alloc;
   else return Rejected(env, "mode must be 'zero-range' or 'alloc'");
 
   double d = 0;
-  if (!GetProp(o, "max_iterations", &v)) return env.Undefined();
+  if (!GetProp(o, "max_iterations", &v)) return RejectPending(env);
   if (!PositiveNumber(v, true, 1e6, &d)) return Rejected(env, "max_iterations must be an integer in 1..1000000");
   p.max_iterations = static_cast<uint32_t>(d);
-  if (!GetProp(o, "budget_ms", &v)) return env.Undefined();
+  if (!GetProp(o, "budget_ms", &v)) return RejectPending(env);
   if (!PositiveNumber(v, false, 86400e3, &d)) return Rejected(env, "budget_ms must be a positive number (at most one day)");
   p.budget_ms = d;
-  if (!GetProp(o, "max_bytes", &v)) return env.Undefined();
+  if (!GetProp(o, "max_bytes", &v)) return RejectPending(env);
   if (!PositiveNumber(v, true, 9007199254740991.0, &d)) return Rejected(env, "max_bytes must be a positive integer");
   p.max_bytes = static_cast<uint64_t>(d);
 
-  if (!GetProp(o, "window", &v)) return env.Undefined();
+  if (!GetProp(o, "window", &v)) return RejectPending(env);
   if (!v.IsUndefined()) {
     s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
     if (s == "auto") p.window = xfsguard::Window::Auto;
@@ -157,19 +165,22 @@ Napi::Value RunRace(const Napi::CallbackInfo& info) {
     else if (s == "eof_prealloc") p.window = xfsguard::Window::EofPrealloc;
     else return Rejected(env, "window must be 'auto', 'beyond_eof' or 'eof_prealloc'");
   }
-  if (!GetProp(o, "stop_on_first", &v)) return env.Undefined();
+  if (!GetProp(o, "stop_on_first", &v)) return RejectPending(env);
   if (!v.IsUndefined()) {
     if (!v.IsBoolean()) return Rejected(env, "stop_on_first must be a boolean");
     p.stop_on_first = v.As<Napi::Boolean>().Value();
   }
 
   Napi::Value cancel;
-  if (!GetProp(o, "cancel", &cancel)) return env.Undefined();
+  if (!GetProp(o, "cancel", &cancel)) return RejectPending(env);
   if (!cancel.IsUndefined() && !cancel.IsNull()) {
     if (!cancel.IsTypedArray() || cancel.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
       return Rejected(env, "cancel must be an Int32Array");
     Napi::Int32Array ta = cancel.As<Napi::Int32Array>();
     if (ta.ElementLength() < 1) return Rejected(env, "cancel must have at least one element");
+    // The worker thread reads ta.Data() until it ends. A plain ArrayBuffer can be detached
+    // (transfer(), postMessage) and its memory freed meanwhile; a SharedArrayBuffer cannot.
+    if (ta.ArrayBuffer().IsArrayBuffer()) return Rejected(env, "cancel must be an Int32Array over a SharedArrayBuffer");
     p.cancel = ta.Data();
   } else {
     cancel = env.Undefined();

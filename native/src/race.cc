@@ -125,6 +125,9 @@ struct Refusal {
 
 enum class Reap { Done, TimedOut, Cancelled, Error };
 
+// After a cancel, how long to keep waiting for the write in flight before giving up on it.
+constexpr double kCancelGraceMs = 2000;
+
 class IoEngine {
  public:
   virtual ~IoEngine() = default;
@@ -136,6 +139,11 @@ class IoEngine {
   virtual bool completionPosted() = 0;
   // Waits for the one outstanding completion until deadline; *res = the write's result.
   virtual Reap reap(double deadline, const int32_t* cancel, int64_t* res, int* err) = 0;
+  // Does destroying the engine wait until the kernel is done with a write still in flight?
+  // Linux AIO: yes (io_destroy waits). io_uring: no (closing the ring does not wait).
+  virtual bool teardownWaitsForIo() const = 0;
+  // Releases the kernel objects (ring mappings, fds) but not the engine's memory.
+  virtual void shutdown() {}
 };
 
 // Linux AIO: struct aio_ring lives at the address of the aio_context_t (fs/aio.c).
@@ -185,6 +193,7 @@ class AioEngine : public IoEngine {
     if (sys_io_getevents(ctx_, 0, 1, &stash_, &zero) == 1) stashed_ = true;
     return stashed_;
   }
+  bool teardownWaitsForIo() const override { return true; }
   Reap reap(double deadline, const int32_t* cancel, int64_t* res, int* err) override {
     if (stashed_) {
       stashed_ = false;
@@ -219,11 +228,15 @@ class AioEngine : public IoEngine {
 
 class UringEngine : public IoEngine {
  public:
-  ~UringEngine() override {
+  ~UringEngine() override { shutdown(); }
+  bool teardownWaitsForIo() const override { return false; }
+  void shutdown() override {
     if (sqes_ != MAP_FAILED && sqes_ != nullptr) munmap(sqes_, sqes_len_);
     if (cq_ring_ != MAP_FAILED && cq_ring_ != nullptr && cq_ring_ != sq_ring_) munmap(cq_ring_, cq_len_);
     if (sq_ring_ != MAP_FAILED && sq_ring_ != nullptr) munmap(sq_ring_, sq_len_);
     if (fd_ >= 0) close(fd_);
+    sqes_ = cq_ring_ = sq_ring_ = nullptr;
+    fd_ = -1;
   }
   int setup() override {
     struct io_uring_params p;
@@ -383,7 +396,13 @@ int openScratch(const std::string& dir, std::string* how, Refusal* ref) {
       *ref = {"open", e2, "cannot create a scratch file in " + dir + ": " + strerror(e2)};
       return -1;
     }
-    unlink(path.c_str());
+    if (unlink(path.c_str()) != 0) {
+      // Never run on a file that would outlive us; name it so that it can be removed by hand.
+      int e2 = errno;
+      close(fd);
+      *ref = {"unlink", e2, "cannot remove the scratch file " + path + " just created: " + strerror(e2)};
+      return -1;
+    }
     *how = "unlinked_name";
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_DIRECT) != 0) {
@@ -467,9 +486,10 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
       break;
     }
 
-    // Buffers are declared before the engine so that they outlive it: tearing the engine down
-    // (io_destroy, ring close) waits for or cancels any write still in flight from wbuf.
+    // Buffers are declared before the engine so that they outlive it. io_destroy waits for a write
+    // still in flight; closing an io_uring does not, so a write never reaped is handled below.
     AlignedBuf wbuf, rbuf;
+    bool outstanding = false;  // a write was submitted and its completion has not been reaped
     std::unique_ptr<IoEngine> eng;
     if (p.engine == Engine::IoUring)
       eng.reset(new UringEngine());
@@ -545,19 +565,22 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
           }
           out.bytes_written += io;
           out.iterations++;
+          outstanding = true;
           const bool inFlight = !eng->completionPosted();
           int ferr = 0;
           if (fallocate(fd, fmode, 0, static_cast<off_t>(F)) != 0) ferr = errno;
-          if (inFlight) out.in_flight_iterations++; else out.completed_before_fallocate++;
 
           int64_t res = 0;
           int rerr = 0;
           const double deadline = nowMs() + std::max(0.0, p.budget_ms - (nowMs() - t0)) + 10000.0;
           Reap rr = eng->reap(deadline, p.cancel, &res, &rerr);
           if (rr == Reap::Cancelled) {
+            // Stop after this iteration, but reap its write first (bounded): its buffer must not be
+            // freed while the kernel may still read it. If it completes, the iteration is checked.
             out.cancelled = true;
             stop = true;
-            break;
+            rr = eng->reap(nowMs() + kCancelGraceMs, nullptr, &res, &rerr);
+            if (rr != Reap::Done) break;  // still outstanding: unchecked, nothing tested
           }
           if (rr == Reap::TimedOut) {
             refuse("reap", ETIMEDOUT, "the write did not complete in time");
@@ -569,6 +592,7 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
             stop = true;
             break;
           }
+          outstanding = false;
           if (ferr != 0) {
             refuse("fallocate", ferr, std::string("fallocate during the write failed: ") + strerror(ferr));
             stop = true;
@@ -596,19 +620,31 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
           const uint64_t actual = static_cast<uint64_t>(after.st_size);
           // Read back [W, W+io); with ZERO_RANGE over an overlapping range ([0,F) ∩ [W,W+io)),
           // zeroes there are legitimate (the fallocate may run after the write), so skip it.
+          // A short read (EOF) is lost data; a read *error* says nothing about the race.
           bool mismatch = false;
           uint64_t got = 0;
+          int rdErr = 0;
           while (got < io) {
             ssize_t r = pread(fd, static_cast<char*>(rbuf.p) + got, io - got, static_cast<off_t>(W + got));
             if (r < 0 && errno == EINTR) continue;
+            if (r < 0) rdErr = errno;
             if (r <= 0) break;
             got += static_cast<uint64_t>(r);
           }
-          uint64_t from = (fmode == FALLOC_FL_ZERO_RANGE && W < F) ? F - W : 0;
-          if (got < io) mismatch = true;
-          const auto* rw = static_cast<const uint64_t*>(rbuf.p);
-          for (uint64_t i = from / 8; i < got / 8 && !mismatch; i++)
-            if (rw[i] != patternWord(it, i)) mismatch = true;
+          if (rdErr != 0 && actual == expected) {
+            refuse("read", rdErr, std::string("reading the written range back failed: ") + strerror(rdErr));
+            stop = true;
+            break;
+          }
+          if (rdErr == 0) {
+            uint64_t from = (fmode == FALLOC_FL_ZERO_RANGE && W < F) ? F - W : 0;
+            if (got < io) mismatch = true;
+            const auto* rw = static_cast<const uint64_t*>(rbuf.p);
+            for (uint64_t i = from / 8; i < got / 8 && !mismatch; i++)
+              if (rw[i] != patternWord(it, i)) mismatch = true;
+          }
+          // Only an iteration whose write completed and was checked counts as tested.
+          if (inFlight) out.in_flight_iterations++; else out.completed_before_fallocate++;
 
           if (actual != expected || mismatch) {
             out.reproductions++;
@@ -623,7 +659,19 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
       }
       if (!ranAny) break;  // nothing fits in the remaining bytes, or a limit was hit
     }
-    if (ftruncate(fd, 0) != 0) { /* best effort: release the blocks before close */ }
+    if (outstanding) {
+      // A write was never reaped (cancel grace or deadline passed, or waiting failed). Do not
+      // ftruncate (XFS would wait for it without bound). Linux AIO: io_destroy (engine teardown)
+      // waits for it before the buffers are freed. io_uring: closing the ring does not, so keep
+      // the write buffer and the engine (its iovec, read late by pre-5.5 io-wq) for the life of
+      // the process instead of freeing memory the kernel may still read.
+      if (!eng->teardownWaitsForIo()) {
+        eng->shutdown();
+        (void)eng.release();
+        wbuf.p = nullptr;
+        wbuf.len = 0;
+      }
+    } else if (ftruncate(fd, 0) != 0) { /* best effort: release the blocks before close */ }
   } while (false);
 
   out.duration_ms = nowMs() - t0;
@@ -649,8 +697,10 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
     out.reason_message = out.iterations == 0
                              ? (out.cancelled ? "cancelled before any iteration ran: nothing was tested"
                                               : "no iteration ran within the limits: nothing was tested")
-                             : "in all " + std::to_string(out.iterations) +
-                                   " iterations the write had completed before fallocate was issued (the "
+                         : out.completed_before_fallocate == 0
+                             ? "cancelled before any write completed and was checked: nothing was tested"
+                             : "in all " + std::to_string(out.completed_before_fallocate) +
+                                   " checked iterations the write had completed before fallocate was issued (the "
                                    "filesystem completes these writes synchronously): nothing was tested";
   } else {
     out.outcome = "not_reproduced";
