@@ -17,7 +17,8 @@ import { SelfTestCache } from '../../probes/selftest-cache.js';
 import type { KernelFacts } from '../../probes/types.js';
 import { buildApp, type AppDeps } from './app.js';
 import { ServiceMetrics } from './metrics.js';
-import { ServiceState, type HostFacts } from './state.js';
+import { ServiceState } from './state.js';
+import { gatherHostFacts, type HostFacts } from '../../probes/host.js';
 
 export const DEFAULT_SOCKET_PATH = '/run/xfsguard/xfsguard.sock';
 export const DEFAULT_HOST = '127.0.0.1';
@@ -81,30 +82,6 @@ export function defaultLoggerOptions(level = process.env.LOG_LEVEL ?? 'info'): F
     }
   }
   return { level };
-}
-
-/** Host facts from systeminformation, once, bounded in time; never per request. */
-export async function gatherHostFacts(timeoutMs = 5000): Promise<HostFacts> {
-  const fallback = (note: string): HostFacts => ({ hostname: null, arch: process.arch, platform: process.platform, distro: null, note });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const si = await import('systeminformation');
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`systeminformation did not answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    const os = await Promise.race([si.osInfo(), timeout]);
-    return {
-      hostname: os.fqdn || os.hostname || null,
-      arch: os.arch || process.arch,
-      platform: os.platform || process.platform,
-      distro: { id: null, version_id: os.release || null, pretty_name: os.distro || null, id_like: [] },
-      note: null,
-    };
-  } catch (err) {
-    return fallback(err instanceof Error ? err.message : String(err));
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function connectable(socketPath: string, timeoutMs = 1000): Promise<boolean> {

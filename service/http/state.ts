@@ -3,17 +3,9 @@
 // self-tests finish). Requests read self-tests from here, never from the state files.
 import type { CacheFile } from '../../probes/selftest-schema.js';
 import { SelfTestCache, reportMatches, type CacheKey } from '../../probes/selftest-cache.js';
-import type { DistroFacts, KernelFacts, SelfTestEvidence, SelfTestReport } from '../../probes/types.js';
+import type { HostFacts } from '../../probes/host.js';
+import type { KernelFacts, SelfTestEvidence, SelfTestReport } from '../../probes/types.js';
 
-/** Host facts gathered once at start-up (systeminformation is never called per request). */
-export interface HostFacts {
-  hostname: string | null;
-  arch: string | null;
-  platform: string | null;
-  distro: DistroFacts | null;
-  /** What systeminformation could not tell, if anything. */
-  note: string | null;
-}
 
 export interface StoredSelfTest {
   report: SelfTestReport;
