@@ -16,6 +16,9 @@ export const SELFTEST_DEFAULTS = {
   max_bytes: 64 * 1024 * 1024,
 } as const;
 
+/** A run writes at least one 4 KiB block; with less it cannot test anything. */
+const MIN_RUN_BYTES = 4096;
+
 /** Space to leave free beyond what the test may write. */
 const FREE_SPACE_MARGIN = 16 * 1024 * 1024;
 
@@ -97,6 +100,11 @@ export async function runSelfTest(fs: FilesystemFacts, kernel: KernelFacts, opts
       const remainingRuns = pairs.length - i;
       const spentBytes = runs.reduce((n, r) => n + r.bytes_written, 0);
       const spentMs = Date.now() - started;
+      const runBytes = Math.floor((maxBytes - spentBytes) / remainingRuns);
+      if (runBytes < MIN_RUN_BYTES) {
+        runs.push(refusedRun(engine, mode, 'byte_budget', '', `the byte budget leaves ${Math.max(0, runBytes)} bytes for this run; it needs at least ${MIN_RUN_BYTES}`));
+        continue;
+      }
       runs.push(
         await native.runRace({
           directory: fs.judged_directory,
@@ -104,7 +112,7 @@ export async function runSelfTest(fs: FilesystemFacts, kernel: KernelFacts, opts
           mode,
           max_iterations: iterations,
           budget_ms: Math.max(1, Math.floor((budgetMs - spentMs) / remainingRuns)),
-          max_bytes: Math.max(0, Math.floor((maxBytes - spentBytes) / remainingRuns)),
+          max_bytes: runBytes,
           cancel,
         }),
       );

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { distroFrom, parseOsRelease, probeKernel } from '../probes/kernel.js';
 import { SelfTestCache, resolveStateDir } from '../probes/selftest-cache.js';
-import { combineOutcomes } from '../probes/selftest.js';
+import { combineOutcomes, runSelfTest } from '../probes/selftest.js';
+import { probeFilesystem } from '../probes/filesystem.js';
 import type { RaceResult } from '../native/types.js';
 import type { SelfTestReport } from '../probes/types.js';
 
@@ -96,4 +97,19 @@ test('outcomes combine: reproduced beats not_reproduced beats unsupported', () =
   assert.equal(combineOutcomes([run('unsupported'), run('not_reproduced')]), 'not_reproduced');
   assert.equal(combineOutcomes([run('unsupported'), run('unsupported')]), 'unsupported');
   assert.equal(combineOutcomes([]), 'unsupported');
+});
+
+test('a byte budget too small for a run is a refusal in the report, not a crash', async () => {
+  const dir = mkdtempSync(path.join('/var/tmp', 'xfsguard-budget-'));
+  try {
+    const fs = await probeFilesystem(dir);
+    const kernel = await probeKernel();
+    const r = await runSelfTest(fs, kernel, { engines: ['aio'], modes: ['alloc', 'zero-range'], max_bytes: 6000, budget_ms: 2000 });
+    assert.equal(r.runs.length, 2);
+    assert.equal(r.runs[0]?.reason?.stage, 'byte_budget', 'half of 6000 bytes is less than a block');
+    assert.equal(r.outcome, 'unsupported');
+    assert.ok(r.bytes_written <= 6000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
