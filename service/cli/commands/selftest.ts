@@ -6,6 +6,7 @@ import { selfTestAndStore } from '../../judge.js';
 import { oneOf, parseCommandArgs, pathOperand, positiveInt } from '../args.js';
 import type { CommandIo } from '../command.js';
 import { CONTEXT_FLAGS, CONTEXT_HELP, loadContext } from '../context.js';
+import { EXIT } from '../exit-codes.js';
 
 export const help = `Usage: xfsguard selftest PATH [options]
 
@@ -68,5 +69,5 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     max_bytes: maxMib === undefined ? undefined : maxMib * 1048576,
   });
   io.print(values.json === true ? JSON.stringify(report, null, 2) : describe(report));
-  return report.outcome === 'reproduced' ? 10 : report.outcome === 'not_reproduced' ? 0 : 11;
+  return report.outcome === 'reproduced' ? EXIT.AFFECTED : report.outcome === 'not_reproduced' ? EXIT.NOT_NEEDED : EXIT.UNKNOWN;
 }
