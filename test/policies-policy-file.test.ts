@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -53,6 +54,12 @@ describe('parsePolicy: good files', () => {
     assert.deepEqual(d.allowed_roots, [...DEFAULT_ALLOWED_ROOTS]);
     assert.equal(d.source, 'built-in defaults');
     assert.equal(DEFAULT_POLICY_PATH, '/etc/xfsguard/policy.json');
+  });
+  test('the policy file install ships says what the built-in defaults say', () => {
+    const shipped = fileURLToPath(new URL('../service/systemd/policy.json', import.meta.url));
+    const p = parsePolicy(readFileSync(shipped, 'utf8'), shipped);
+    const d = defaultPolicy();
+    assert.deepEqual({ ...p, source: d.source }, d);
   });
 });
 
