@@ -3,7 +3,7 @@
 // real CLI.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { CLI, REPO_ROOT } from './helpers/run-cli.js';
@@ -156,4 +156,52 @@ test('with the real CLI: a file on this machine is judged and the start is allow
   assert.match(r.stderr, /disk vda \(.*vm-native\.qcow2, io=native\): verdict (fixed|not_affected|unknown|affected)/);
   // Refused only when this machine really is affected.
   assert.equal(r.code, /verdict affected/.test(r.stderr) ? 1 : 0, r.stderr);
+});
+
+test('a crashing or too old node never blocks the start, even in enforce mode with ON_ERROR=refuse', () => {
+  const env = { XFSGUARD_HOOK_MODE: 'enforce', XFSGUARD_HOOK_ON_ERROR: 'refuse' };
+  // An old distribution node fails to parse the Node part (exit 1); another dies from a signal.
+  const oldNode = path.join(work, 'node-old');
+  writeFileSync(oldNode, '#!/bin/sh\necho "SyntaxError: Unexpected token ?" >&2\nexit 1\n', { mode: 0o755 });
+  const crashing = path.join(work, 'node-crash');
+  writeFileSync(crashing, '#!/bin/sh\nkill -SEGV $$\n', { mode: 0o755 });
+  for (const node of [oldNode, crashing]) {
+    const r = runHook(prepare('vm'), xml('file-native'), { ...env, XFSGUARD_NODE: node });
+    assert.equal(r.code, 0, `${node}: ${r.stderr}`);
+    assert.match(r.stderr, /exited with status \d+; domain vm not checked/);
+  }
+  // A real refusal still refuses (exit 1, not the internal status).
+  const refused = runHook(prepare('vm'), xml('file-native'), env);
+  assert.equal(refused.code, 1, refused.stderr);
+});
+
+test('only O_DIRECT disks are asked about: cache=none|directsync; cdroms are read-only', () => {
+  const r = runHook(prepare('vm-cache'), xml('cache-modes'), { XFSGUARD_HOOK_MODE: 'enforce', XFSGUARD_HOOK_VERBOSE: '1' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.asked, [`check --json --aio native --selftest never -- ${IMAGES}/directsync.qcow2`]);
+  assert.match(r.stderr, /vda: cache=writeback \(no O_DIRECT\), vdb: cache=default \(no O_DIRECT\), sda: read-only/);
+});
+
+test('disk paths reach xfsguard as one argument after "--", entities decoded, backing files not asked', () => {
+  const argvDir = mkdtempSync(path.join(work, 'argv-'));
+  const argvStub = path.join(work, 'xfsguard-argv');
+  writeFileSync(argvStub, `#!/bin/sh
+f=$(mktemp ${JSON.stringify(argvDir)}/argv.XXXXXX)
+printf '%s\\0' "$@" > "$f"
+echo '{"verdict":"fixed","enable_workaround":false,"reasons":[]}'
+`, { mode: 0o755 });
+  const r = runHook(prepare('vm-odd'), xml('odd-paths'), { XFSGUARD_HOOK_XFSGUARD: argvStub, XFSGUARD_HOOK_MODE: 'enforce', XFSGUARD_HOOK_ON_ERROR: 'refuse' });
+  assert.equal(r.code, 0, r.stderr);
+  const calls = readdirSync(argvDir).map((f) => readFileSync(path.join(argvDir, f), 'utf8').split('\0').slice(0, -1));
+  const paths = calls.map((argv) => {
+    assert.deepEqual(argv.slice(0, -1).filter((a) => a === '--'), ['--'], 'one "--"');
+    assert.equal(argv.at(-2), '--', 'the path follows "--"');
+    return argv.at(-1);
+  }).sort();
+  assert.deepEqual(paths, [
+    '--help',
+    `${IMAGES}/--version\n$(touch pwned);\`id\`.raw`,
+    `${IMAGES}/it's "my" disk &amp; <1>.qcow2`,
+  ].sort());
+  assert.equal(existsSync(path.join(work, 'pwned')), false);
 });
