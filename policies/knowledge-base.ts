@@ -45,8 +45,9 @@ const SRC = {
     confidence: 'inferred',
   },
   introduced_315: {
-    ref: 'bug.md §7.9: "xfs: allow appending aio writes" (Christoph Hellwig, branch xfs-async-aio-extend merged 2014-02-20 ⇒ 3.15 [M]); before it generic DIO made extending AIO writes synchronous',
-    confidence: 'inferred',
+    ref: 'bug.md §7.9 [I/M]: "xfs: allow appending aio writes" (Christoph Hellwig, branch xfs-async-aio-extend merged 2014-02-20 ⇒ 3.15 [M]); before it generic DIO made extending AIO writes synchronous',
+    // the 3.15 boundary itself is from memory ([M]) in bug.md, so anything resting on it is belief
+    confidence: 'belief',
   },
   rhel7_code: {
     ref: 'halfline/rhel7 fs/xfs/xfs_file.c (3.10.0-445 dev build, RHEL 7.3 era, commit db74220e5c06): new_size sampled before any DIO drain; DIO_ASYNC_EXTEND — bug.md §3',
@@ -109,7 +110,7 @@ const VANILLA_BASED = ['elrepo', 'fedora'] as const;
 /** The data. Validated by loadKnowledgeBase(); never used unvalidated. */
 export const KNOWLEDGE_BASE_DATA = {
   format_version: 1,
-  revision: '2026-11-24.1',
+  revision: '2026-11-24.2',
   bugs: [
     {
       id: XFS_FALLOCATE_BUG_ID,
@@ -137,9 +138,9 @@ export const KNOWLEDGE_BASE_DATA = {
       introduced: {
         upstream: '3.15.0-rc1',
         detail:
-          'Appending AIO+DIO became asynchronous on XFS with "xfs: allow appending aio writes" (merged for 3.15); before that the race window did not exist upstream. ' +
+          'Appending AIO+DIO became asynchronous on XFS with "xfs: allow appending aio writes" (branch merged 2014-02-20, believed to be 3.15 — not verified); before that the race window did not exist upstream. ' +
           'Distribution kernels may have backported it earlier (RHEL 7 3.10 has DIO_ASYNC_EXTEND), so "not present" applies to upstream streams only.',
-        confidence: 'inferred',
+        confidence: 'belief',
         sources: [SRC.introduced_315, SRC.rhel7_code],
       },
       streams: [
@@ -149,8 +150,9 @@ export const KNOWLEDGE_BASE_DATA = {
           streams: [...UPSTREAM],
           upstream_below: '3.15.0-rc1',
           status: 'not_present',
-          confidence: 'inferred',
-          detail: 'upstream < 3.15: appending AIO+DIO writes on XFS were synchronous, so the race window does not exist',
+          confidence: 'belief',
+          detail:
+            'upstream < 3.15: appending AIO+DIO writes on XFS were synchronous, so the race window does not exist (the 3.15 boundary is from memory in bug.md, not verified)',
           sources: [SRC.introduced_315],
         },
         {
@@ -215,7 +217,8 @@ export const KNOWLEDGE_BASE_DATA = {
           upstream_from: '3.15.0-rc1',
           upstream_below: '5.4.0-rc1',
           status: 'no_fix_known',
-          confidence: 'inferred',
+          // one notch below the upstream rule (inferred): the vanilla premise is itself a belief
+          confidence: 'belief',
           detail: 'vanilla-based build of 3.15 … 5.3 (e.g. elrepo kernel-lt 4.19/4.14/4.4): no fix known upstream',
           sources: [SRC.vanilla, SRC.no_backport_419],
         },
@@ -301,7 +304,7 @@ export const KNOWLEDGE_BASE_DATA = {
           first_fixed: '5.4.69',
           needs_exact_upstream: true,
           confidence: 'inferred',
-          detail: 'Debian package of upstream 5.4.y (no stable release shipped it): fixed from 5.4.69, read from the package version',
+          detail: 'Debian package of upstream 5.4.y: fixed from 5.4.69, read from the package version in uname -v ("Debian 5.4.x-n"); without it unknown',
           sources: [SRC.stable_5469],
         },
         {

@@ -136,6 +136,10 @@ const KERNELS: Row[] = [
   ['4.19.0-27-amd64', DEB('4.19.316-1'), 'debian', 'affected', 'debian-3.15-to-5.3-no-fix'],
   ['4.19.0-0.bpo.9-amd64', DEB('4.19.118-2~bpo9+1'), 'debian', 'affected'],
   ['4.19.0-0.bpo.9-amd64', {}, 'debian', 'affected'],
+  // Debian 5.4.y (buster-backports style): the patch level comes from uname -v only
+  ['5.4.0-0.bpo.4-amd64', DEB('5.4.19-1~bpo10+1'), 'debian', 'affected', 'debian-5.4.y'],
+  ['5.4.0-0.bpo.4-amd64', DEB('5.4.69-1~bpo10+1'), 'debian', 'fixed', 'debian-5.4.y'],
+  ['5.4.0-0.bpo.4-amd64', {}, 'debian', 'unknown', 'debian-5.4.y'],
   ['4.9.0-19-amd64', {}, 'debian', 'affected'],
   ['3.16.0-11-amd64', {}, 'debian', 'affected'],
   // SUSE: patched somewhere (bsc#1158751), branch unknown ⇒ unknown below 5.5
@@ -205,7 +209,18 @@ describe('kernelStatus: confidence and explanations', () => {
     assert.equal(st('4.19.325').confidence, 'inferred');
     assert.equal(st('3.10.0-1160.el7.x86_64').confidence, 'belief');
     assert.equal(st('6.18.44-fc-v657').confidence, 'belief');
-    assert.equal(st('3.14.79').confidence, 'inferred');
+    // bug.md §7.9 gives the 3.15 boundary as [M]: not_present below it is belief, never inferred/verified
+    assert.equal(st('3.14.79').confidence, 'belief');
+    assert.equal(st('3.14.0-rc5').confidence, 'belief');
+  });
+  test('vanilla-based (elrepo, fedora) rules are one notch below the upstream ones', () => {
+    assert.equal(st('5.5.0').confidence, 'verified');
+    assert.equal(st('6.6.8-1.el8.elrepo.x86_64').confidence, 'inferred');
+    assert.equal(st('5.4.69').confidence, 'verified');
+    assert.equal(st('5.4.69-1.el7.elrepo.x86_64').confidence, 'inferred');
+    assert.equal(st('4.19.325').confidence, 'inferred');
+    assert.equal(st('4.19.113-1.el7.elrepo.x86_64').confidence, 'belief');
+    assert.equal(st('5.3.7-301.fc31.x86_64').confidence, 'belief');
   });
   test('fixed_from records the comparison', () => {
     assert.equal(st('5.4.68').comparison, '5.4.68 < 5.4.69 (upstream)');

@@ -45,7 +45,8 @@ describe('built-in knowledge base', () => {
     assert.deepEqual(b.io_modes.exposed, ['native', 'io_uring']);
     assert.ok(b.io_modes.not_exposed.includes('threads'));
     assert.equal(b.introduced.upstream, '3.15.0-rc1');
-    assert.equal(b.introduced.confidence, 'inferred');
+    // bug.md §7.9: "[M] 3.15" — the introduction version is from memory
+    assert.equal(b.introduced.confidence, 'belief');
   });
   test('per-stream first fixed versions', () => {
     const r = (k: string) => bug().streams.find((s) => s.key === k)!;
@@ -55,6 +56,25 @@ describe('built-in knowledge base', () => {
     assert.equal(r('upstream-3.15-to-5.3-no-fix').status, 'no_fix_known');
     assert.equal(r('el8-unknown').status, 'unknown');
     assert.equal(r('suse-before-5.5-unknown').status, 'unknown');
+  });
+  test('a source that rests on a [M] (memory) fact of bug.md is belief', () => {
+    const b = bug();
+    const all = [
+      ...b.fix.sources,
+      ...b.io_modes.sources,
+      ...b.introduced.sources,
+      ...b.sources,
+      ...b.streams.flatMap((s) => s.sources),
+      ...b.mitigations.flatMap((m) => m.sources),
+    ];
+    const memory = all.filter((s) => s.ref.includes('[M]'));
+    assert.ok(memory.length > 0);
+    for (const s of memory) assert.equal(s.confidence, 'belief', s.ref);
+  });
+  test('not_present below 3.15 is belief (the boundary is [M])', () => {
+    const r = bug().streams.find((s) => s.key === 'upstream-before-3.15')!;
+    assert.equal(r.status, 'not_present');
+    assert.equal(r.confidence, 'belief');
   });
   test('every rule and mitigation has a source and a confidence', () => {
     for (const s of bug().streams) {
