@@ -155,3 +155,11 @@ test('install usage errors', () => {
   assert.equal(runCli(['install', '--root', path.join(work, 'r7'), '--enable']).code, 2);
   assert.equal(runCli(['uninstall', 'extra']).code, 2);
 });
+
+test('--libvirt-hook with a "$" in the prefix: filled in literally (no replacement patterns)', () => {
+  const root = path.join(work, 'r8');
+  const r = runCli(['install', '--root', root, '--libvirt-hook', '--prefix', "/opt/x$&y$'z"]);
+  assert.equal(r.code, 0, r.stderr);
+  const text = readFileSync(path.join(root, 'etc/libvirt/hooks/qemu'), 'utf8');
+  assert.ok(text.includes(`  const xfsguardCommandDefault = ${JSON.stringify("/opt/x$&y$'z/bin/xfsguard")};`), 'command path written literally');
+});

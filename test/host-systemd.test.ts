@@ -189,3 +189,30 @@ test('xfsguard serve (the unit\'s ExecStart) sends READY=1 once its socket is li
     serve?.kill('SIGTERM');
   }
 });
+
+test('roots under /home or /var/tmp: ProtectHome=/PrivateTmp= turned off so the self-test can reach them', { skip: noAnalyze }, () => {
+  const render = (roots: string[]) => UNIT_NAMES.map((n) => renderUnit(readFileSync(path.join(unitDir, n), 'utf8'), '/usr/local/bin/xfsguard', roots));
+  for (const text of render(['/var/lib/libvirt/images'])) {
+    assert.match(text, /^ProtectHome=yes$/m);
+    assert.match(text, /^PrivateTmp=yes$/m);
+  }
+  for (const text of render(['/var/lib/libvirt/images', '/home/vms', '/var/tmp/images'])) {
+    assert.deepEqual(directives(text).get('ProtectHome'), ['no']);
+    assert.deepEqual(directives(text).get('PrivateTmp'), ['no']);
+  }
+  // Not fooled by a prefix that is not a parent directory.
+  for (const text of render(['/homework/vms', '/tmpdata'])) {
+    assert.deepEqual(directives(text).get('ProtectHome'), ['yes']);
+    assert.deepEqual(directives(text).get('PrivateTmp'), ['yes']);
+  }
+  const dir = mkdtempSync(path.join(work, 'home-'));
+  const bin = path.join(dir, 'xfsguard');
+  writeFileSync(bin, '#!/bin/sh\n', { mode: 0o755 });
+  const files = UNIT_NAMES.map((n) => {
+    const f = path.join(dir, n);
+    writeFileSync(f, renderUnit(readFileSync(path.join(unitDir, n), 'utf8'), bin, ['/home/vms', '/var/tmp/images']));
+    return f;
+  });
+  const r = spawnSync(analyze as string, ['verify', ...files], { encoding: 'utf8', cwd: dir });
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+});

@@ -70,9 +70,17 @@ export function renderWrapper(nodePath: string, packageRoot: string): string {
 export function renderUnit(template: string, command: string, allowedRoots: readonly string[]): string {
   const lines: string[] = [];
   let rwDone = false;
+  const within = (dirs: readonly string[]) => allowedRoots.some((r) => dirs.some((d) => r === d || r.startsWith(`${d}/`)));
+  // The self-test writes its scratch file in the root: ProtectHome= would hide a root under
+  // /home, /root or /run/user, and PrivateTmp= would swap a root under /tmp or /var/tmp for an
+  // empty private directory (ReadWritePaths= cannot reopen either).
+  const homeRoot = within(['/home', '/root', '/run/user']);
+  const tmpRoot = within(['/tmp', '/var/tmp']);
   for (const line of template.split('\n')) {
     const exec = /^ExecStart=\S+(.*)$/.exec(line);
     if (exec !== null) lines.push(`ExecStart=${unitPathWord(command)}${exec[1] ?? ''}`);
+    else if (homeRoot && /^ProtectHome=/.test(line)) lines.push('# ProtectHome=yes: off, an allowed root is under /home, /root or /run/user', 'ProtectHome=no');
+    else if (tmpRoot && /^PrivateTmp=/.test(line)) lines.push('# PrivateTmp=yes: off, an allowed root is under /tmp or /var/tmp', 'PrivateTmp=no');
     else if (line.startsWith('RequiresMountsFor=')) {
       if (allowedRoots.length > 0) lines.push(`RequiresMountsFor=${allowedRoots.map((r) => unitPathWord(r)).join(' ')}`);
     } else if (line.startsWith('ReadWritePaths=-')) {
@@ -118,8 +126,9 @@ export function planInstall(opts: InstallOptions): Step[] {
   ];
   if (opts.libvirtHook === true) {
     const hook = readFileSync(path.join(pkg, 'service', 'hooks', 'libvirt-qemu'), 'utf8')
-      .replace(/^xfsguard_node_default=.*$/m, `xfsguard_node_default=${shQuote(nodePath)}`)
-      .replace(/^(\s*const xfsguardCommandDefault = )'';/m, `$1${JSON.stringify(command)};`);
+      // Replacer functions: a '$' in a path must not be read as a replacement pattern ($&, $').
+      .replace(/^xfsguard_node_default=.*$/m, () => `xfsguard_node_default=${shQuote(nodePath)}`)
+      .replace(/^(\s*const xfsguardCommandDefault = )'';/m, (_m, lead: string) => `${lead}${JSON.stringify(command)};`);
     steps.push({ op: 'write', path: LIBVIRT_HOOK_PATH, mode: 0o755, content: hook, why: 'libvirt hook (restart libvirtd to activate)' });
   }
   return steps;
