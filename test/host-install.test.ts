@@ -37,6 +37,8 @@ test('install into a staging root: command, units, default policy; idempotent; d
   assert.doesNotMatch(r.stdout, /systemctl/, 'no systemctl advice or runs for a staging root');
   assert.deepEqual(tree(root), [
     'etc/systemd/system/xfsguard-boot.service',
+    'etc/systemd/system/xfsguard-refresh.service',
+    'etc/systemd/system/xfsguard-refresh.timer',
     'etc/systemd/system/xfsguard.service',
     'etc/xfsguard/policy.json',
     'usr/local/bin/xfsguard',
@@ -56,7 +58,7 @@ test('install into a staging root: command, units, default policy; idempotent; d
   const before = tree(root).map((f) => [f, statSync(path.join(root, f)).mtimeMs]);
   const again = runCli(['install', '--root', root]);
   assert.equal(again.code, 0, again.stderr);
-  assert.equal((again.stdout.match(/unchanged/g) ?? []).length, 3, again.stdout);
+  assert.equal((again.stdout.match(/unchanged/g) ?? []).length, 5, again.stdout);
   assert.match(again.stdout, /kept \(exists; not overwritten\)\s+\S+policy\.json/);
   assert.deepEqual(tree(root).map((f) => [f, statSync(path.join(root, f)).mtimeMs]), before, 'second run touched nothing');
 });
@@ -93,7 +95,7 @@ test('installed units pass systemd-analyze verify (command path substituted by t
   const dir = path.join(work, 'r3-verify');
   mkdirSync(dir);
   const staged = path.join(root, 'usr/local/bin/xfsguard');
-  const files = ['xfsguard-boot.service', 'xfsguard.service'].map((n) => {
+  const files = ['xfsguard-boot.service', 'xfsguard.service', 'xfsguard-refresh.service', 'xfsguard-refresh.timer'].map((n) => {
     const f = path.join(dir, n);
     writeFileSync(f, readFileSync(path.join(root, 'etc/systemd/system', n), 'utf8').replace(/^ExecStart=\/usr\/local\/bin\/xfsguard/gm, `ExecStart=${staged}`));
     return f;
@@ -110,7 +112,7 @@ test('uninstall leaves policy and state; --purge removes them; foreign files are
   const dry = runCli(['uninstall', '--root', root, '--dry-run', '--purge']);
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, /would remove/);
-  assert.equal(tree(root).length, 5, 'dry run removed nothing');
+  assert.equal(tree(root).length, 7, 'dry run removed nothing');
 
   const u = runCli(['uninstall', '--root', root]);
   assert.equal(u.code, 0, u.stderr);

@@ -5,7 +5,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { UNIT_NAMES, renderUnit } from '../service/host/installer.js';
+import { ENABLE_UNITS, UNIT_NAMES, renderUnit } from '../service/host/installer.js';
+import { NFD_EXPIRY_MS } from '../service/host/nfd.js';
 import { CLI, REPO_ROOT } from './helpers/run-cli.js';
 
 const work = mkdtempSync(path.join('/var/tmp', 'xfsguard-systemd-'));
@@ -191,7 +192,7 @@ test('xfsguard serve (the unit\'s ExecStart) sends READY=1 once its socket is li
 });
 
 test('roots under /home or /var/tmp: ProtectHome=/PrivateTmp= turned off so the self-test can reach them', { skip: noAnalyze }, () => {
-  const render = (roots: string[]) => UNIT_NAMES.map((n) => renderUnit(readFileSync(path.join(unitDir, n), 'utf8'), '/usr/local/bin/xfsguard', roots));
+  const render = (roots: string[]) => UNIT_NAMES.filter((n) => n.endsWith('.service')).map((n) => renderUnit(readFileSync(path.join(unitDir, n), 'utf8'), '/usr/local/bin/xfsguard', roots));
   for (const text of render(['/var/lib/libvirt/images'])) {
     assert.match(text, /^ProtectHome=yes$/m);
     assert.match(text, /^PrivateTmp=yes$/m);
@@ -215,4 +216,19 @@ test('roots under /home or /var/tmp: ProtectHome=/PrivateTmp= turned off so the 
   });
   const r = spawnSync(analyze as string, ['verify', ...files], { encoding: 'utf8', cwd: dir });
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+});
+
+test('refresh timer rewrites the node outputs well inside the NFD label expiry, without a new self-test', () => {
+  const timer = directives(readFileSync(path.join(unitDir, 'xfsguard-refresh.timer'), 'utf8'));
+  const hours = (v: string | undefined) => Number(/^(\d+)h$/.exec(v ?? '')?.[1] ?? NaN);
+  const every = hours(timer.get('OnUnitActiveSec')?.[0]);
+  assert.ok(every > 0 && every * 3 <= NFD_EXPIRY_MS / 3_600_000, `every ${every} h: at least three refreshes per ${NFD_EXPIRY_MS / 3_600_000} h expiry`);
+  assert.ok(hours(timer.get('OnBootSec')?.[0]) <= every);
+  assert.deepEqual(timer.get('WantedBy'), ['timers.target']);
+  const refresh = directives(readFileSync(path.join(unitDir, 'xfsguard-refresh.service'), 'utf8'));
+  assert.deepEqual(refresh.get('Type'), ['oneshot']);
+  assert.match(refresh.get('ExecStart')?.[0] ?? '', /^\/usr\/local\/bin\/xfsguard boot-check --selftest auto$/);
+  assert.equal(refresh.get('WantedBy'), undefined, 'started by its timer, not enabled itself');
+  assert.ok(ENABLE_UNITS.includes('xfsguard-refresh.timer'));
+  assert.ok(!(ENABLE_UNITS as readonly string[]).includes('xfsguard-refresh.service'));
 });

@@ -8,7 +8,10 @@ import { DEFAULT_POLICY_PATH, loadPolicy, PolicyError } from '../../policies/ope
 import { DEFAULT_STATE_DIR, writeFileAtomic } from '../../probes/selftest-cache.js';
 import { PACKAGE_ROOT } from '../package-info.js';
 
-export const UNIT_NAMES = ['xfsguard-boot.service', 'xfsguard.service'] as const;
+/** The unit files install writes. */
+export const UNIT_NAMES = ['xfsguard-boot.service', 'xfsguard.service', 'xfsguard-refresh.service', 'xfsguard-refresh.timer'] as const;
+/** The units to enable: the refresh service is started by its timer, not enabled itself. */
+export const ENABLE_UNITS = ['xfsguard-boot.service', 'xfsguard.service', 'xfsguard-refresh.timer'] as const;
 export const UNIT_DIR = '/etc/systemd/system';
 export const LIBVIRT_HOOK_PATH = '/etc/libvirt/hooks/qemu';
 /** Marks files install wrote, so uninstall never removes someone else's. */

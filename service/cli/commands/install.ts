@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../package-info.js';
-import { UNIT_NAMES, applySteps, cliEntry, planInstall, renderResults, systemdIsRunning } from '../../host/installer.js';
+import { ENABLE_UNITS, applySteps, cliEntry, planInstall, renderResults, systemdIsRunning } from '../../host/installer.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { UsageError } from '../usage-error.js';
@@ -69,13 +69,13 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   if (hookKept !== undefined) io.print(`  note: ${hookKept.target} is another program's hook; call service/hooks/libvirt-qemu from it instead`);
 
   if (staged || dryRun) return EXIT.NOT_NEEDED;
-  const units = UNIT_NAMES.join(' ');
+  const units = ENABLE_UNITS.join(' ');
   if (values.enable === true) {
     if (!systemdIsRunning()) {
       process.stderr.write('xfsguard: install: --enable: systemd is not running here; enable the units on the host\n');
       return EXIT.INTERNAL;
     }
-    for (const args of [['daemon-reload'], ['enable', '--now', ...UNIT_NAMES]]) {
+    for (const args of [['daemon-reload'], ['enable', '--now', ...ENABLE_UNITS]]) {
       const r = spawnSync('systemctl', args, { stdio: 'inherit' });
       if (r.status !== 0) {
         process.stderr.write(`xfsguard: install: systemctl ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})\n`);

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { resolveStateDir } from '../../../probes/selftest-cache.js';
-import { LIBVIRT_HOOK_PATH, UNIT_DIR, UNIT_NAMES, applySteps, commandPath, planUninstall, pruneEmptyDirs, renderResults, systemdIsRunning } from '../../host/installer.js';
+import { ENABLE_UNITS, LIBVIRT_HOOK_PATH, UNIT_DIR, applySteps, commandPath, planUninstall, pruneEmptyDirs, renderResults, systemdIsRunning } from '../../host/installer.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { UsageError } from '../usage-error.js';
@@ -44,7 +44,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       process.stderr.write('xfsguard: uninstall: --disable: systemd is not running here\n');
       return EXIT.INTERNAL;
     }
-    const r = spawnSync('systemctl', ['disable', '--now', ...UNIT_NAMES], { stdio: 'inherit' });
+    const r = spawnSync('systemctl', ['disable', '--now', ...ENABLE_UNITS], { stdio: 'inherit' });
     if (r.status !== 0) process.stderr.write(`xfsguard: uninstall: systemctl disable failed (${r.error?.message ?? `exit ${r.status}`}); removing the files anyway\n`);
   }
   const steps = planUninstall({ root, prefix, purge: values.purge === true, ...(stateDir !== undefined ? { stateDir } : {}) });
@@ -54,7 +54,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   }
   io.print(`${dryRun ? 'xfsguard uninstall (dry run, nothing changed)' : 'xfsguard uninstall'}${staged ? ` from ${root}` : ''}:\n${renderResults(results, dryRun)}`);
   if (!staged && !dryRun) {
-    io.print(values.disable === true ? 'Next: systemctl daemon-reload' : `Next: systemctl disable --now ${UNIT_NAMES.join(' ')}; systemctl daemon-reload`);
+    io.print(values.disable === true ? 'Next: systemctl daemon-reload' : `Next: systemctl disable --now ${ENABLE_UNITS.join(' ')}; systemctl daemon-reload`);
   }
   return EXIT.NOT_NEEDED;
 }
