@@ -121,7 +121,14 @@ test('uninstall leaves policy and state; --purge removes them; foreign files are
   assert.equal(again.code, 0, 'idempotent');
   assert.match(again.stdout, /not present/);
 
-  // A command at PREFIX/bin/xfsguard that install did not write is someone else's.
+  // A command at PREFIX/bin/xfsguard that install did not write is someone else's: install keeps it too.
+  const foreignRoot = path.join(work, 'r4-foreign');
+  mkdirSync(path.join(foreignRoot, 'usr/local/bin'), { recursive: true });
+  writeFileSync(path.join(foreignRoot, 'usr/local/bin/xfsguard'), '#!/bin/sh\necho another xfsguard\n');
+  const kept = runCli(['install', '--root', foreignRoot]);
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.match(kept.stdout, /kept.*usr\/local\/bin\/xfsguard/);
+  assert.equal(readFileSync(path.join(foreignRoot, 'usr/local/bin/xfsguard'), 'utf8'), '#!/bin/sh\necho another xfsguard\n');
   mkdirSync(path.join(root, 'usr/local/bin'), { recursive: true });
   writeFileSync(path.join(root, 'usr/local/bin/xfsguard'), '#!/bin/sh\necho another xfsguard\n');
   const p = runCli(['uninstall', '--root', root, '--purge']);

@@ -31,7 +31,17 @@ export interface InstallOptions {
 }
 
 export type Step =
-  | { op: 'write'; path: string; mode: number; content: string; why: string; keepExisting?: boolean }
+  | {
+      op: 'write';
+      path: string;
+      mode: number;
+      content: string;
+      why: string;
+      /** Never replace an existing file (the operator's policy). */
+      keepExisting?: boolean;
+      /** Replace an existing file only when it carries this marker (ours); otherwise keep it. */
+      replaceOnlyIfContains?: string;
+    }
   | { op: 'remove'; path: string; why: string; onlyIfContains?: string }
   | { op: 'remove-tree'; path: string; why: string };
 
@@ -117,7 +127,7 @@ export function planInstall(opts: InstallOptions): Step[] {
   const roots = rootsForUnits(opts.root, pkg);
   const systemdDir = path.join(pkg, 'service', 'systemd');
   const steps: Step[] = [
-    { op: 'write', path: command, mode: 0o755, content: renderWrapper(nodePath, pkg), why: 'the xfsguard command' },
+    { op: 'write', path: command, mode: 0o755, content: renderWrapper(nodePath, pkg), why: 'the xfsguard command', replaceOnlyIfContains: WRAPPER_MARKER },
     ...UNIT_NAMES.map((name): Step => ({
       op: 'write', path: path.posix.join(UNIT_DIR, name), mode: 0o644,
       content: renderUnit(readFileSync(path.join(systemdDir, name), 'utf8'), command, roots), why: 'systemd unit',
@@ -132,7 +142,7 @@ export function planInstall(opts: InstallOptions): Step[] {
       // Replacer functions: a '$' in a path must not be read as a replacement pattern ($&, $').
       .replace(/^xfsguard_node_default=.*$/m, () => `xfsguard_node_default=${shQuote(nodePath)}`)
       .replace(/^(\s*const xfsguardCommandDefault = )'';/m, (_m, lead: string) => `${lead}${JSON.stringify(command)};`);
-    steps.push({ op: 'write', path: LIBVIRT_HOOK_PATH, mode: 0o755, content: hook, why: 'libvirt hook (restart libvirtd to activate)' });
+    steps.push({ op: 'write', path: LIBVIRT_HOOK_PATH, mode: 0o755, content: hook, why: 'libvirt hook (restart libvirtd to activate)', replaceOnlyIfContains: HOOK_MARKER });
   }
   return steps;
 }
@@ -168,7 +178,7 @@ export async function applySteps(root: string, steps: readonly Step[], dryRun: b
     let status: StepResult['status'];
     if (step.op === 'write') {
       if (current !== null && step.keepExisting === true) status = 'kept';
-      else if (step.path === LIBVIRT_HOOK_PATH && current !== null && !current.includes(HOOK_MARKER)) status = 'kept';
+      else if (current !== null && step.replaceOnlyIfContains !== undefined && !current.includes(step.replaceOnlyIfContains)) status = 'kept';
       else if (current === step.content && ((await stat(target)).mode & 0o7777) === step.mode) status = 'unchanged';
       else {
         status = 'done';
