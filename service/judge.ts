@@ -23,6 +23,8 @@ export interface JudgeContext {
   /** Told when a self-test was run and stored (the service refreshes its in-memory state). */
   onSelfTest?: (report: SelfTestReport) => void;
   warn?: (message: string) => void;
+  /** Where a self-test may run (the service: only inside the allowed roots); default anywhere asked. */
+  selfTestAllowed?: (fs: FilesystemFacts) => boolean;
   /** How to probe a path's filesystem: a long-running service reuses recent facts; one-shot commands probe afresh. */
   probeFilesystem?: (absolute: string) => Promise<FilesystemFacts>;
 }
@@ -78,7 +80,8 @@ export async function judge(req: JudgeRequest, ctx: JudgeContext): Promise<Judge
     const key = { boot_id: kernel.boot_id, kernel_release: kernel.release, device: filesystem.device, fs_uuid: filesystem.fs_uuid };
     selftest = req.knownSelfTest !== undefined ? req.knownSelfTest : await ctx.cache.read(key);
   }
-  if (applies && req.io_mode !== 'threads' && (req.selftest === 'always' || (req.selftest === 'auto' && selftest === null))) {
+  const mayRun = ctx.selfTestAllowed?.(filesystem) ?? true;
+  if (applies && mayRun && req.io_mode !== 'threads' && (req.selftest === 'always' || (req.selftest === 'auto' && selftest === null))) {
     // On overlay the test runs through the overlay, as QEMU would open the image, onto its XFS upper layer.
     const report = await selfTestAndStore(filesystem, kernel, ctx, req.selftestOptions);
     selftest = { report, cached: false, age_ms: 0 };

@@ -172,6 +172,28 @@ describe('GET /v1/decision', () => {
   });
 });
 
+describe('access: an allowed root that does not exist yet', () => {
+  test('a decision judges the root\'s existing ancestor (statfs only), runs no self-test there, and a symlink still cannot escape', async (t) => {
+    const fresh = path.join(base, 'fresh-host', 'var', 'lib', 'libvirt', 'images');
+    mkdirSync(path.join(base, 'fresh-host', 'var', 'lib'), { recursive: true });
+    const h = await harness(t, { policy: { ...policy, allowed_roots: [root, fresh] } });
+    for (const target of [fresh, path.join(fresh, 'vm.qcow2')]) {
+      const r = await h.app.inject({ url: q(target) });
+      assert.equal(r.statusCode, 200, r.body);
+      const d = r.json<{ judged_directory: string; evidence: { filesystem: { path_kind: string }; selftest: unknown } }>();
+      assert.equal(d.judged_directory, path.join(base, 'fresh-host', 'var', 'lib'));
+      assert.equal(d.evidence.filesystem.path_kind, 'missing');
+      assert.equal(d.evidence.selftest, null);
+    }
+    assert.equal(h.runs.count, 0, 'no self-test outside the roots');
+    // The self-test route still refuses it: it would write outside the roots.
+    const st = await h.app.inject({ method: 'POST', url: '/v1/selftest', payload: { path: fresh } });
+    assert.equal(st.statusCode, 403);
+    // A symlink in an existing root pointing elsewhere is still refused, missing target or not.
+    assert.equal((await h.app.inject({ url: q(path.join(root, 'escape', 'new.qcow2')) })).statusCode, 403);
+  });
+});
+
 describe('access: allowed roots', () => {
   const cases: [string, () => string, RegExp][] = [
     ['outside the roots', () => outside, /outside the allowed roots/],

@@ -16,7 +16,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Socket } from 'node:net';
 import type { KnowledgeBase } from '../../policies/knowledge-base-schema.js';
-import { isUnderAllowedRoots, type OperatorPolicy } from '../../policies/operator-policy.js';
+import { isUnderAllowedRoots, isUnderPrefix, type OperatorPolicy } from '../../policies/operator-policy.js';
 import { probeFilesystem } from '../../probes/filesystem.js';
 import { FilesystemFactsCache } from '../../probes/filesystem-cache.js';
 import { PathInputError, checkPathInput } from '../../probes/path-input.js';
@@ -251,6 +251,8 @@ export class XfsguardService {
       },
       warn: (m) => this.warn(m),
       probeFilesystem: this.decisionProbe,
+      // The self-test writes a scratch file: never outside the allowed roots.
+      selfTestAllowed: (fs) => isUnderAllowedRoots(fs.judged_directory, this.policy),
     };
     return this.ctx;
   }
@@ -267,10 +269,24 @@ export class XfsguardService {
     if (!isUnderAllowedRoots(fs.judged_directory, this.policy)) throw notAllowed(fs.requested_path, fs.judged_directory, this.policy);
   }
 
+  /**
+   * A decision may also be about a path whose allowed root does not exist yet (a fresh host asked
+   * about /var/lib/libvirt/images before libvirt made it): then the judged directory is an
+   * existing ancestor of that root, looked at with statfs only — judge() runs no self-test outside
+   * the roots. A symlink cannot lead elsewhere: the ancestor must be one of the root's own parents.
+   */
+  checkResolvedForDecision(fs: FilesystemFacts): void {
+    if (isUnderAllowedRoots(fs.judged_directory, this.policy)) return;
+    const aboveMissingRoot =
+      fs.path_kind === 'missing' &&
+      this.policy.allowed_roots.some((r) => isUnderPrefix(fs.requested_path, r) && isUnderPrefix(r, fs.judged_directory));
+    if (!aboveMissingRoot) throw notAllowed(fs.requested_path, fs.judged_directory, this.policy);
+  }
+
   async decide(path: string, ioMode: JudgeRequest['io_mode'], selftest: 'auto' | 'never'): Promise<Judgement> {
     const ctx = this.context();
     const judgement = await this.judgeFn({ path, io_mode: ioMode, selftest, selftestOptions: this.selftestDefaults }, ctx);
-    this.checkResolved(judgement.filesystem);
+    this.checkResolvedForDecision(judgement.filesystem);
     return judgement;
   }
 
