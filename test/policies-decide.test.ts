@@ -13,7 +13,7 @@ const K = {
   affected: '4.19.325', // upstream 4.19.y: no fix known (inferred)
   affected_verified: '5.4.68', // below 5.4.69 (verified)
   fixed: '5.10.200', // upstream ≥ 5.5 (verified)
-  unknown: '4.18.0-193.28.1.el8_2.x86_64', // RHEL 8: fix build not known
+  unknown: '5.3.18-150300.59.93-default', // SUSE < 5.5: which branch carries the fix is not known
   not_present: '3.14.79',
   custom_fixed: '6.1.192-xfsrace', // fixed by upstream version only (belief)
 } as const;
