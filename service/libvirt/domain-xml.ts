@@ -2,7 +2,7 @@
 // first: truncated or malformed XML is an error, never "no disks"). Only writable disks opened
 // with O_DIRECT (cache=none|directsync) and an asynchronous I/O mode (io=native|io_uring) are
 // exposed; io=threads and buffered cache modes are skipped with the reason why.
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from './xml-parser.js';
 import type { IoMode } from '../../probes/types.js';
 
 export class DomainXmlError extends Error {}

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from './xml-parser.js';
 
 /** Where libvirt keeps pool XML: active pools' state, then persistent definitions. */
 export const DEFAULT_POOL_DIRS = ['/run/libvirt/storage', '/etc/libvirt/storage'] as const;
