@@ -9,11 +9,13 @@
 //     kernel status; a clean self-test never makes an unknown kernel fixed under the conservative policy, only
 //     under trust-selftest with enough iterations;
 //  4. a per-path operator override forces enable/disable last (the verdict stays what the evidence says).
+import type { RaceOutcome } from '../native/types.js';
 import type { FilesystemFacts, FsClass, IoMode, KernelFacts, SelfTestEvidence } from '../probes/types.js';
 import { kernelStatus, parseKernelRelease, type KernelStatus, type ParsedKernelRelease } from './kernel-release.js';
 import type { KbBug, KbConfidence, KnowledgeBase } from './knowledge-base-schema.js';
 import { XFS_FALLOCATE_BUG_ID } from './knowledge-base.js';
 import { matchOverride, type OperatorPolicy, type PolicyOverride } from './operator-policy.js';
+import { remediesFor, type HostQemu, type Remedy } from './remedies.js';
 
 export interface DecisionInput {
   filesystem: FilesystemFacts;
@@ -27,6 +29,8 @@ export interface DecisionInput {
   /** What-if: judge this release instead of the running one (a self-test then does not apply). */
   kernel_release_override?: string;
   xfsguard_version: string;
+  /** The host's QEMU versions (for remedies), or null/absent when not probed. */
+  host_qemu?: HostQemu | null;
 }
 
 export type Verdict = 'affected' | 'fixed' | 'not_affected' | 'unknown';
@@ -50,6 +54,8 @@ export interface Decision {
   path: string;
   judged_directory: string;
   enable_workaround: boolean;
+  /** Settings per platform that keep the disks at this path out of the race (policies/remedies.ts). */
+  remedies: Remedy[];
   verdict: Verdict;
   confidence: DecisionConfidence;
   reasons: ReasonItem[];
@@ -406,6 +412,14 @@ export function decide(input: DecisionInput): Decision {
     path: fs.requested_path,
     judged_directory: fs.judged_directory,
     enable_workaround: enable,
+    remedies: remediesFor({
+      enable_workaround: enable,
+      fs_class: fsa.fs_class,
+      fs_type: fsa.fs_type,
+      io_mode: ioMode,
+      below_range_outcome: (selftest?.report as { below_range_outcome?: RaceOutcome | null } | undefined)?.below_range_outcome ?? null,
+      host_qemu: input.host_qemu ?? null,
+    }),
     verdict,
     confidence,
     reasons,

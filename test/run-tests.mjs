@@ -18,6 +18,7 @@ const files = [
   'test/policies-decide.test.ts',
   'test/policies-policy-file.test.ts',
   'test/policies-knowledge-base.test.ts',
+  'test/policies-remedies.test.ts',
   // the CLI, spawned as users run it
   'test/cli.test.ts',
   // the HTTP service: inject, real listeners, a real XFS
