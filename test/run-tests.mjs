@@ -28,6 +28,7 @@ const files = [
   'test/service-vs-cli.test.ts',
   // host integration: boot check, node outputs, systemd units, installer, libvirt hook
   'test/host-outputs.test.ts',
+  'test/host-monitoring.test.ts',
   'test/host-systemd.test.ts',
   'test/host-install.test.ts',
   'test/host-hook.test.ts',
