@@ -20,10 +20,12 @@ const files = [
   'test/policies-policy-file.test.ts',
   'test/policies-knowledge-base.test.ts',
   'test/policies-engine-rule.test.ts',
+  'test/policies-remedies.test.ts',
   // the CLI, spawned as users run it
   'test/cli.test.ts',
   // the HTTP service: inject, real listeners, a real XFS
   'test/service-app.test.ts',
+  'test/service-metrics.test.ts',
   'test/service-listen.test.ts',
   'test/service-xfs.test.ts',
   'test/service-vs-cli.test.ts',
@@ -32,6 +34,7 @@ const files = [
   'test/security-files.test.ts',
   // host integration: boot check, node outputs, systemd units, installer, libvirt hook
   'test/host-outputs.test.ts',
+  'test/host-monitoring.test.ts',
   'test/host-systemd.test.ts',
   'test/host-install.test.ts',
   'test/host-hook.test.ts',

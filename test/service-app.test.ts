@@ -330,7 +330,7 @@ describe('POST /v1/selftest', () => {
 
     const metrics = (await h.app.inject({ url: '/metrics' })).body;
     assert.match(metrics, /xfsguard_selftest_runs_total\{outcome="not_reproduced"\} 1/);
-    assert.match(metrics, /xfsguard_selftest_duration_seconds_count 1/);
+    assert.match(metrics, /xfsguard_selftest_run_duration_seconds_count 1/);
     assert.match(metrics, /xfsguard_selftest_newest_age_seconds\{device="[0-9]+:[0-9]+",fs_type="[^"]+",outcome="not_reproduced",current_boot="true"\}/);
 
     // a later run is a new one
@@ -390,7 +390,8 @@ describe('GET /v1/host, /metrics, OpenAPI', () => {
     assert.match(r.headers['content-type'] as string, /^text\/plain/);
     assert.match(r.body, /xfsguard_decisions_total\{verdict="not_affected"\} 1/);
     assert.match(r.body, /xfsguard_http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/v1\/decision",status_code="200"\}/);
-    assert.match(r.body, /# TYPE xfsguard_selftest_duration_seconds histogram/);
+    assert.match(r.body, /# TYPE xfsguard_selftest_run_duration_seconds histogram/);
+    assert.match(r.body, /# TYPE xfsguard_selftest_duration_seconds gauge/);
     assert.match(r.body, /# TYPE xfsguard_selftest_newest_age_seconds gauge/);
   });
 
