@@ -30,6 +30,10 @@ const files = [
   'test/host-systemd.test.ts',
   'test/host-install.test.ts',
   'test/host-hook.test.ts',
+  // the package: tarball contents, glibc symbol versions, a compiler-less global install
+  'test/package-pack.test.ts',
+  'test/package-glibc.test.ts',
+  'test/package-install.test.ts',
   // real kernels in the test VMs (../shared/vm)
   'test/host-vm.test.ts',
   'test/vm-race.test.ts',
