@@ -38,14 +38,21 @@ const files = [
   'test/host-systemd.test.ts',
   'test/host-install.test.ts',
   'test/host-hook.test.ts',
+  // the package: tarball contents, glibc symbol versions, a compiler-less global install
+  'test/package-pack.test.ts',
+  'test/package-glibc.test.ts',
+  'test/package-install.test.ts',
+  'test/package-deprecation.test.ts',
   // real kernels in the test VMs (../shared/vm)
   'test/host-vm.test.ts',
   'test/vm-race.test.ts',
   'test/vm-cli.test.ts',
 ];
 
-const only = process.argv.slice(2);
-const selected = only.length > 0 ? files.filter((f) => only.some((o) => f.includes(o))) : files;
+// FILTER selects files containing it; !FILTER leaves them out (`'!vm'`: all but the VM suites).
+const only = process.argv.slice(2).filter((a) => !a.startsWith('!'));
+const except = process.argv.slice(2).filter((a) => a.startsWith('!')).map((a) => a.slice(1));
+const selected = (only.length > 0 ? files.filter((f) => only.some((o) => f.includes(o))) : files).filter((f) => !except.some((e) => f.includes(e)));
 const missing = selected.filter((f) => !existsSync(path.join(root, f)));
 if (missing.length > 0) {
   console.error(`test files listed but missing: ${missing.join(', ')}`);
