@@ -11,6 +11,7 @@ const files = [
   // probes and the native self-test
   'test/probes-filesystem.test.ts',
   'test/probes-state.test.ts',
+  'test/probes-selftest-record-check.test.ts',
   'test/native-race.test.ts',
   // the policy engine: version comparison, kernel table, decisions, policy files, knowledge base
   'test/policies-vercmp.test.ts',
