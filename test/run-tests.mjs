@@ -11,6 +11,7 @@ const files = [
   // probes and the native self-test
   'test/probes-filesystem.test.ts',
   'test/probes-state.test.ts',
+  'test/probes-selftest-record-check.test.ts',
   'test/native-race.test.ts',
   'test/probes-selftest-rename.test.ts',
   // the policy engine: version comparison, kernel table, decisions, policy files, knowledge base
@@ -64,7 +65,9 @@ if (selected.length === 0) {
 }
 // The CLI tests spawn the built command, as users run it: build it first.
 const build = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-if (build.status !== 0) {
+// ... and bundle it as `npm run build:ts` does (tools/bundle-cli.mjs), so the tests spawn what ships.
+const bundle = build.status === 0 ? spawnSync(process.execPath, [path.join(root, 'tools/bundle-cli.mjs')], { cwd: root, stdio: 'inherit' }) : build;
+if (build.status !== 0 || bundle.status !== 0) {
   console.error('the TypeScript build failed');
   process.exit(1);
 }
