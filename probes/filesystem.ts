@@ -213,6 +213,7 @@ export async function probeFilesystem(absolute: string, opts: FilesystemProbeOpt
     fs_type: refineName(entry.name, mount),
     fs_class: entry.class,
     device,
+    inode: dirStat.ino.toString(),
     fs_uuid: await fsUuidFor(device),
     block_size: Number(sfs.bsize),
     free_bytes: Number(sfs.bavail) * Number(sfs.bsize),

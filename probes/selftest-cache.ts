@@ -5,6 +5,7 @@ import { open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { readRegularFile } from './regular-file.js';
 import { cacheFileSchema, type CacheFile } from './selftest-schema.js';
+import { reportIsStorable } from './selftest-runs.js';
 import { ensureDirectory } from './state-dir.js';
 import type { SelfTestEvidence, SelfTestReport } from './types.js';
 
@@ -105,7 +106,9 @@ export class SelfTestCache {
     return { report: record.report, cached: true, age_ms: Math.max(0, now - Date.parse(record.written_at)) };
   }
 
-  async write(report: SelfTestReport, now = new Date()): Promise<string> {
+  /** Stores the report; a report that says nothing about the filesystem (reportIsStorable) is not stored: null. */
+  async write(report: SelfTestReport, now = new Date()): Promise<string | null> {
+    if (!reportIsStorable(report)) return null;
     const file = fileFor(this.dir, report.device);
     const record: CacheFile = { format: 'xfsguard-selftest-cache', format_version: 1, written_at: now.toISOString(), report };
     await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`);

@@ -12,6 +12,7 @@ const files = [
   'test/probes-filesystem.test.ts',
   'test/probes-state.test.ts',
   'test/native-race.test.ts',
+  'test/probes-selftest-rename.test.ts',
   // the policy engine: version comparison, kernel table, decisions, policy files, knowledge base
   'test/policies-vercmp.test.ts',
   'test/policies-kernel.test.ts',
