@@ -199,8 +199,9 @@ describe('access: allowed roots', () => {
     ['outside the roots', () => outside, /outside the allowed roots/],
     ['.. out of a root', () => `${root}/../outside`, /outside the allowed roots/],
     ['a prefix that is not a path component', () => `${root}x`, /outside the allowed roots/],
-    ['a symlink inside a root pointing out', () => path.join(root, 'escape'), /resolves to .*outside/],
-    ['a file behind a symlink pointing out', () => path.join(root, 'escape', 'vm.img'), /resolves to .*outside/],
+    // the answer never says where the link points nor which roots there are (issue 8.4)
+    ['a symlink inside a root pointing out', () => path.join(root, 'escape'), /^\S+\/escape is outside the allowed roots of the policy$/],
+    ['a file behind a symlink pointing out', () => path.join(root, 'escape', 'vm.img'), /^\S+\/escape\/vm\.img is outside the allowed roots of the policy$/],
   ];
   for (const [name, p, message] of cases) {
     test(`decision: 403 path_not_allowed for ${name}`, async (t) => {
