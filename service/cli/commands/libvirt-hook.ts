@@ -2,7 +2,7 @@
 // libvirt's qemu hook runs (through the sh shim service/hooks/libvirt-qemu). At "prepare" it asks
 // about every exposed disk; every other operation exits 0 at once, printing nothing (a failing
 // "reconnect" kills running VMs; "migrate"/"restore" read stdout as XML).
-import { cannotJudge, checkStart, guarded, REFUSE, type DiskQuestion } from '../../hooks/check-disks.js';
+import { cannotJudge, checkStart, guarded, REFUSE, type DiskQuestion, type Unresolved } from '../../hooks/check-disks.js';
 import { loadHookConfig, type HookConfig } from '../../hooks/hook-config.js';
 import { HookLog } from '../../hooks/hook-log.js';
 import { domainDisks } from '../../libvirt/domain-xml.js';
@@ -44,10 +44,10 @@ async function readStdin(): Promise<string> {
 }
 
 /** Domain XML -> the questions to ask, resolving volume disks through their pools. */
-async function questions(xml: string, conf: HookConfig, log: HookLog, label: string): Promise<{ disks: DiskQuestion[]; unresolved: string[] }> {
+async function questions(xml: string, conf: HookConfig, log: HookLog, label: string): Promise<{ disks: DiskQuestion[]; unresolved: Unresolved[] }> {
   const parsed = domainDisks(xml);
   const disks: DiskQuestion[] = [];
-  const unresolved: string[] = [];
+  const unresolved: Unresolved[] = [];
   const skipped = [...parsed.skipped];
   for (const d of parsed.exposed) {
     if (d.kind === 'file') {
@@ -57,7 +57,7 @@ async function questions(xml: string, conf: HookConfig, log: HookLog, label: str
     const r = await resolveVolume(d.pool, d.volume, { ...(conf.poolDirs !== null ? { poolDirs: conf.poolDirs } : {}), timeoutMs: Math.min(3000, conf.timeoutMs) });
     if ('file' in r) disks.push({ target: d.target, io: d.io, file: r.file });
     else if ('skip' in r) skipped.push(`${d.target}: ${r.skip}`);
-    else unresolved.push(`disk ${d.target} (volume ${d.volume} in pool ${d.pool}): ${r.error}`);
+    else unresolved.push({ what: `disk ${d.target} (volume ${d.volume} in pool ${d.pool})`, why: r.error });
   }
   if (conf.verbose && skipped.length > 0) log.log('info', `${label}: not checked: ${skipped.join(', ')}`);
   return { disks, unresolved };
@@ -73,7 +73,7 @@ export async function run(argv: string[], _io: CommandIo): Promise<number> {
   setTimeout(() => process.exit(process.exitCode ?? 0), conf.timeoutMs + 2000).unref();
   return guarded(label, conf, log, async () => {
     let xml: string;
-    let q: { disks: DiskQuestion[]; unresolved: string[] };
+    let q: { disks: DiskQuestion[]; unresolved: Unresolved[] };
     try {
       xml = await readStdin();
       q = await questions(xml, conf, log, label);
