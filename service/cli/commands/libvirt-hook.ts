@@ -26,6 +26,7 @@ Settings (/etc/xfsguard/hook.conf KEY=VALUE, or environment XFSGUARD_HOOK_KEY):
   SOCKET=/run/xfsguard/xfsguard.sock   the service ("" = always judge in this process)
   SOCKET_TIMEOUT_MS=2000    a slower service answer is given up for the in-process judgement
   VERBOSE=1                 also log the disks not asked about, and why
+  LOG_FILE=PATH             also append the log lines to PATH (hosts without syslog)
 
 Exit codes: 0 start; ${REFUSE} refuse (the shim turns it into 1); anything else is the shim's to
 ignore.`;
@@ -67,7 +68,7 @@ export async function run(argv: string[], _io: CommandIo): Promise<number> {
   const [domain = '?', operation = ''] = argv;
   if (operation !== 'prepare') return 0;
   const conf = loadHookConfig();
-  const log = new HookLog(conf.syslog);
+  const log = new HookLog(conf.syslog, conf.logFile);
   const label = `domain ${domain}`;
   // libvirt waits for this process: whatever a fallback judgement left behind must not hold it.
   setTimeout(() => process.exit(process.exitCode ?? 0), conf.timeoutMs + 2000).unref();

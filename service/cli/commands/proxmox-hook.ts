@@ -27,7 +27,7 @@ export async function run(argv: string[], _io: CommandIo): Promise<number> {
   const [vmid = '?', phase = ''] = argv;
   if (phase !== 'pre-start') return 0;
   const conf = loadHookConfig();
-  const log = new HookLog(conf.syslog);
+  const log = new HookLog(conf.syslog, conf.logFile);
   const label = `VM ${vmid}`;
   const pve = process.env.XFSGUARD_HOOK_PVE_DIR ?? '/etc/pve';
   setTimeout(() => process.exit(process.exitCode ?? 0), conf.timeoutMs + 2000).unref();
