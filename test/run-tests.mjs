@@ -39,6 +39,7 @@ const files = [
   'test/host-systemd.test.ts',
   'test/host-install.test.ts',
   'test/host-hook.test.ts',
+  'test/host-proxmox-hook.test.ts',
   // the package: tarball contents, glibc symbol versions, a compiler-less global install
   'test/package-pack.test.ts',
   'test/package-glibc.test.ts',
