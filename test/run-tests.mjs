@@ -34,6 +34,7 @@ const files = [
   'test/host-vm.test.ts',
   'test/vm-race.test.ts',
   'test/vm-cli.test.ts',
+  'test/vm-qemu.test.ts',
 ];
 
 const only = process.argv.slice(2);
