@@ -11,6 +11,7 @@ const files = [
   // probes and the native self-test
   'test/probes-filesystem.test.ts',
   'test/probes-state.test.ts',
+  'test/probes-qemu.test.ts',
   'test/native-race.test.ts',
   // the policy engine: version comparison, kernel table, decisions, policy files, knowledge base
   'test/policies-vercmp.test.ts',
@@ -18,6 +19,7 @@ const files = [
   'test/policies-decide.test.ts',
   'test/policies-policy-file.test.ts',
   'test/policies-knowledge-base.test.ts',
+  'test/policies-qemu-exposure.test.ts',
   // the CLI, spawned as users run it
   'test/cli.test.ts',
   // the HTTP service: inject, real listeners, a real XFS
