@@ -13,6 +13,7 @@ const files = [
   'test/probes-state.test.ts',
   'test/probes-qemu.test.ts',
   'test/native-race.test.ts',
+  'test/probes-selftest-rename.test.ts',
   // the policy engine: version comparison, kernel table, decisions, policy files, knowledge base
   'test/policies-vercmp.test.ts',
   'test/policies-kernel.test.ts',
@@ -27,6 +28,9 @@ const files = [
   'test/service-listen.test.ts',
   'test/service-xfs.test.ts',
   'test/service-vs-cli.test.ts',
+  // security: hostile paths and special files, at the CLI and the service (issue 8)
+  'test/security-paths.test.ts',
+  'test/security-files.test.ts',
   // host integration: boot check, node outputs, systemd units, installer, libvirt hook
   'test/host-outputs.test.ts',
   'test/host-systemd.test.ts',

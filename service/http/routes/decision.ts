@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
-import type { XfsguardService } from '../app.js';
+import type { XfsguardService } from '../service.js';
 import { decisionQuerySchema, decisionResponseSchema, errorSchema } from '../schemas.js';
 
 const decisionRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app, { svc }, done) => {
