@@ -12,6 +12,7 @@ const files = [
   'test/probes-filesystem.test.ts',
   'test/probes-state.test.ts',
   'test/probes-selftest-record-check.test.ts',
+  'test/probes-qemu.test.ts',
   'test/native-race.test.ts',
   'test/probes-selftest-rename.test.ts',
   // the policy engine: version comparison, kernel table, decisions, policy files, knowledge base
@@ -22,6 +23,7 @@ const files = [
   'test/policies-knowledge-base.test.ts',
   'test/policies-engine-rule.test.ts',
   'test/policies-remedies.test.ts',
+  'test/policies-qemu-exposure.test.ts',
   // the CLI, spawned as users run it
   'test/cli.test.ts',
   // the HTTP service: inject, real listeners, a real XFS
@@ -49,6 +51,7 @@ const files = [
   'test/host-vm.test.ts',
   'test/vm-race.test.ts',
   'test/vm-cli.test.ts',
+  'test/vm-qemu.test.ts',
 ];
 
 // FILTER selects files containing it; !FILTER leaves them out (`'!vm'`: all but the VM suites).
