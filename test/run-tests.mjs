@@ -20,6 +20,7 @@ const files = [
   'test/policies-policy-file.test.ts',
   'test/policies-knowledge-base.test.ts',
   'test/policies-engine-rule.test.ts',
+  'test/policies-cli-input.test.ts',
   // the CLI, spawned as users run it
   'test/cli.test.ts',
   // the HTTP service: inject, real listeners, a real XFS
