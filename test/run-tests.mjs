@@ -24,6 +24,7 @@ const files = [
   'test/policies-engine-rule.test.ts',
   'test/policies-remedies.test.ts',
   'test/policies-qemu-exposure.test.ts',
+  'test/policies-cli-input.test.ts',
   // the CLI, spawned as users run it
   'test/cli.test.ts',
   // the HTTP service: inject, real listeners, a real XFS
