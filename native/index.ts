@@ -1,8 +1,8 @@
 // Typed loader for the native self-test addon (build/Release/xfsguard_native.node).
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadAddon } from './load-addon.js';
 import type { OpenDirectoryResult, RaceOptions, RaceResult } from './types.js';
 
 export type * from './types.js';
@@ -63,8 +63,7 @@ export function loadNative(): NativeBinding {
   let addonPath = 'build/Release/xfsguard_native.node';
   try {
     addonPath = path.join(packageRoot(), 'build', 'Release', 'xfsguard_native.node');
-    const require = createRequire(import.meta.url);
-    const mod: unknown = require(addonPath);
+    const mod: unknown = loadAddon(packageRoot());
     if (!isBinding(mod)) throw new Error('the module does not export runRace/sdNotify/openDirectory');
     if (!Number.isInteger(mod.abi_version) || mod.abi_version !== NATIVE_ABI_VERSION) {
       throw new Error(`abi_version ${String(mod.abi_version)} does not match the loader's ${NATIVE_ABI_VERSION}: rebuild it`);

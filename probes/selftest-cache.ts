@@ -1,10 +1,12 @@
 // Self-test results cached per boot, kernel release and filesystem, one file per filesystem in the
 // state directory, written atomically. A corrupt or foreign file is ignored with a warning.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { readRegularFile } from './regular-file.js';
 import { cacheFileSchema, type CacheFile } from './selftest-schema.js';
 import { reportIsStorable } from './selftest-runs.js';
+import { ensureDirectory } from './state-dir.js';
 import type { SelfTestEvidence, SelfTestReport } from './types.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/xfsguard';
@@ -22,6 +24,8 @@ export interface CacheKey {
 }
 
 const FILE_PREFIX = 'selftest-';
+/** A record is a few KiB; a FIFO or a huge file in its place is ignored, never waited for. */
+const MAX_RECORD_BYTES = 1024 * 1024;
 
 function fileFor(dir: string, device: string): string {
   return path.join(dir, `${FILE_PREFIX}${device.replace(/[^0-9A-Za-z]/g, '-')}.json`);
@@ -41,7 +45,7 @@ export function reportMatches(report: SelfTestReport, key: CacheKey): boolean {
 /** Writes a file atomically: a temp file beside it, fsync, rename, fsync of the directory. */
 export async function writeFileAtomic(file: string, content: string, mode = 0o644): Promise<void> {
   const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true, mode: 0o755 });
+  await ensureDirectory(dir, 0o755);
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(tmp, 'wx', mode);
   try {
@@ -73,7 +77,7 @@ export class SelfTestCache {
   private async readFileChecked(file: string): Promise<CacheFile | null> {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await readRegularFile(file, MAX_RECORD_BYTES);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') this.warn(`cannot read ${file}: ${code ?? String(err)}; ignoring it`);

@@ -137,21 +137,25 @@ test('uninstall leaves policy and state; --purge removes them; foreign files are
   assert.match(p.stdout, /kept \(not written by xfsguard\)/);
 });
 
-test('--libvirt-hook installs the hook with the command and node filled in, never over a foreign hook', () => {
+test('--libvirt-hook installs the shim into qemu.d/ with the command filled in, never over a foreign hook', () => {
   const root = path.join(work, 'r5');
+  // An earlier xfsguard's hook in /etc/libvirt/hooks/qemu is replaced by the qemu.d/ one.
+  mkdirSync(path.join(root, 'etc/libvirt/hooks'), { recursive: true });
+  writeFileSync(path.join(root, 'etc/libvirt/hooks/qemu'), '#!/bin/sh\n# xfsguard libvirt hook\n');
   const r = runCli(['install', '--root', root, '--libvirt-hook']);
   assert.equal(r.code, 0, r.stderr);
-  const hook = path.join(root, 'etc/libvirt/hooks/qemu');
+  const hook = path.join(root, 'etc/libvirt/hooks/qemu.d/50-xfsguard');
   assert.equal(mode(hook), 0o755);
-  const text = readFileSync(hook, 'utf8');
-  assert.match(text, new RegExp(`^xfsguard_node_default='${process.execPath}'$`, 'm'));
-  assert.match(text, /^ {2}const xfsguardCommandDefault = "\/usr\/local\/bin\/xfsguard";/m);
+  assert.equal(existsSync(path.join(root, 'etc/libvirt/hooks/qemu')), false, 'the legacy hook of ours is removed');
+  assert.match(readFileSync(hook, 'utf8'), /^xfsguard_default='\/usr\/local\/bin\/xfsguard'$/m);
   const other = path.join(work, 'r6');
-  mkdirSync(path.join(other, 'etc/libvirt/hooks'), { recursive: true });
+  mkdirSync(path.join(other, 'etc/libvirt/hooks/qemu.d'), { recursive: true });
   writeFileSync(path.join(other, 'etc/libvirt/hooks/qemu'), '#!/bin/sh\nexit 0\n');
+  writeFileSync(path.join(other, 'etc/libvirt/hooks/qemu.d/50-xfsguard'), '#!/bin/sh\nexit 0\n');
   const k = runCli(['install', '--root', other, '--libvirt-hook']);
   assert.equal(k.code, 0, k.stderr);
   assert.equal(readFileSync(path.join(other, 'etc/libvirt/hooks/qemu'), 'utf8'), '#!/bin/sh\nexit 0\n');
+  assert.equal(readFileSync(path.join(other, 'etc/libvirt/hooks/qemu.d/50-xfsguard'), 'utf8'), '#!/bin/sh\nexit 0\n');
   assert.match(k.stdout, /another program's hook/);
   assert.equal(runCli(['uninstall', '--root', other]).code, 0);
   assert.ok(existsSync(path.join(other, 'etc/libvirt/hooks/qemu')), 'uninstall keeps a foreign hook');
@@ -169,6 +173,6 @@ test('--libvirt-hook with a "$" in the prefix: filled in literally (no replaceme
   const root = path.join(work, 'r8');
   const r = runCli(['install', '--root', root, '--libvirt-hook', '--prefix', "/opt/x$&y$'z"]);
   assert.equal(r.code, 0, r.stderr);
-  const text = readFileSync(path.join(root, 'etc/libvirt/hooks/qemu'), 'utf8');
-  assert.ok(text.includes(`  const xfsguardCommandDefault = ${JSON.stringify("/opt/x$&y$'z/bin/xfsguard")};`), 'command path written literally');
+  const text = readFileSync(path.join(root, 'etc/libvirt/hooks/qemu.d/50-xfsguard'), 'utf8');
+  assert.ok(text.includes(`xfsguard_default='/opt/x$&y$'\\''z/bin/xfsguard'\n`), 'command path written literally');
 });

@@ -13,7 +13,10 @@ export const UNIT_NAMES = ['xfsguard-boot.service', 'xfsguard.service', 'xfsguar
 /** The units to enable: the refresh service is started by its timer, not enabled itself. */
 export const ENABLE_UNITS = ['xfsguard-boot.service', 'xfsguard.service', 'xfsguard-refresh.timer'] as const;
 export const UNIT_DIR = '/etc/systemd/system';
-export const LIBVIRT_HOOK_PATH = '/etc/libvirt/hooks/qemu';
+/** libvirt >= 6.5 runs every file in qemu.d/: no competing for /etc/libvirt/hooks/qemu. */
+export const LIBVIRT_HOOK_PATH = '/etc/libvirt/hooks/qemu.d/50-xfsguard';
+/** Where earlier versions installed the hook: removed when it is ours. */
+export const LEGACY_LIBVIRT_HOOK_PATH = '/etc/libvirt/hooks/qemu';
 /** Marks files install wrote, so uninstall never removes someone else's. */
 export const WRAPPER_MARKER = '# xfsguard command wrapper (written by xfsguard install)';
 export const HOOK_MARKER = 'xfsguard libvirt hook';
@@ -138,10 +141,9 @@ export function planInstall(opts: InstallOptions): Step[] {
     },
   ];
   if (opts.libvirtHook === true) {
-    const hook = readFileSync(path.join(pkg, 'service', 'hooks', 'libvirt-qemu'), 'utf8')
-      // Replacer functions: a '$' in a path must not be read as a replacement pattern ($&, $').
-      .replace(/^xfsguard_node_default=.*$/m, () => `xfsguard_node_default=${shQuote(nodePath)}`)
-      .replace(/^(\s*const xfsguardCommandDefault = )'';/m, (_m, lead: string) => `${lead}${JSON.stringify(command)};`);
+    // A replacer function: a '$' in a path must not be read as a replacement pattern ($&, $').
+    const hook = readFileSync(path.join(pkg, 'service', 'hooks', 'libvirt-qemu'), 'utf8').replace(/^xfsguard_default=.*$/m, () => `xfsguard_default=${shQuote(command)}`);
+    steps.push({ op: 'remove', path: LEGACY_LIBVIRT_HOOK_PATH, why: 'libvirt hook of an earlier xfsguard', onlyIfContains: HOOK_MARKER });
     steps.push({ op: 'write', path: LIBVIRT_HOOK_PATH, mode: 0o755, content: hook, why: 'libvirt hook (restart libvirtd to activate)', replaceOnlyIfContains: HOOK_MARKER });
   }
   return steps;
@@ -152,6 +154,7 @@ export function planUninstall(opts: { root: string; prefix: string; purge: boole
     ...UNIT_NAMES.map((name): Step => ({ op: 'remove', path: path.posix.join(UNIT_DIR, name), why: 'systemd unit', onlyIfContains: 'xfsguard' })),
     { op: 'remove', path: commandPath(opts.prefix), why: 'the xfsguard command', onlyIfContains: WRAPPER_MARKER },
     { op: 'remove', path: LIBVIRT_HOOK_PATH, why: 'libvirt hook', onlyIfContains: HOOK_MARKER },
+    { op: 'remove', path: LEGACY_LIBVIRT_HOOK_PATH, why: 'libvirt hook of an earlier xfsguard', onlyIfContains: HOOK_MARKER },
   ];
   if (opts.purge) {
     steps.push({ op: 'remove-tree', path: path.posix.dirname(DEFAULT_POLICY_PATH), why: 'policy and hook configuration (--purge)' });

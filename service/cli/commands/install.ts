@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../package-info.js';
-import { ENABLE_UNITS, applySteps, cliEntry, planInstall, renderResults, systemdIsRunning } from '../../host/installer.js';
+import { ENABLE_UNITS, LIBVIRT_HOOK_PATH, applySteps, cliEntry, planInstall, renderResults, systemdIsRunning } from '../../host/installer.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { UsageError } from '../usage-error.js';
@@ -15,7 +15,7 @@ Installs, idempotently:
   /etc/systemd/system/xfsguard-boot.service  the boot check (before libvirt; publishes, never blocks)
   /etc/systemd/system/xfsguard.service       the HTTP API (Type=notify, hardened)
   /etc/xfsguard/policy.json                the default policy, only when there is none
-  /etc/libvirt/hooks/qemu                  with --libvirt-hook, only when absent or ours
+  /etc/libvirt/hooks/qemu.d/50-xfsguard    with --libvirt-hook, only when absent or ours
 
 The units name the installed command and the policy's allowed roots (ReadWritePaths=,
 RequiresMountsFor=): run install again after changing allowed_roots.
@@ -65,7 +65,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   }
   const results = await applySteps(root, steps, dryRun);
   io.print(`${dryRun ? 'xfsguard install (dry run, nothing changed)' : 'xfsguard install'}${staged ? ` into ${root}` : ''}:\n${renderResults(results, dryRun)}`);
-  const hookKept = results.find((r) => r.step.op === 'write' && r.step.path.endsWith('/hooks/qemu') && r.status === 'kept');
+  const hookKept = results.find((r) => r.step.op === 'write' && r.step.path === LIBVIRT_HOOK_PATH && r.status === 'kept');
   if (hookKept !== undefined) io.print(`  note: ${hookKept.target} is another program's hook; call service/hooks/libvirt-qemu from it instead`);
 
   if (staged || dryRun) return EXIT.NOT_NEEDED;
