@@ -4,8 +4,10 @@
 // its references, never waits for its exit — and answers without it. Devices with an abandoned
 // child still alive are remembered, so that no second child is stuck behind the first.
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../native/index.js';
 import type { RaceResult } from '../native/types.js';
 import type { ChildMessage, ChildStart, ParentMessage } from './selftest-child.js';
 
@@ -45,9 +47,12 @@ function loaderExecArgv(): string[] {
   return out;
 }
 
+/** probes/selftest-child beside this module; from a bundle (dist/service/cli/chunks), the one tsc emitted to dist/probes. */
 function childEntry(): string {
   const self = fileURLToPath(import.meta.url);
-  return path.join(path.dirname(self), `selftest-child${path.extname(self)}`);
+  const beside = path.join(path.dirname(self), `selftest-child${path.extname(self)}`);
+  if (existsSync(beside)) return beside;
+  return path.join(packageRoot(path.dirname(self)), 'dist', 'probes', 'selftest-child.js');
 }
 
 /** Lets the caller's process exit and forget the child: no handle of it keeps the event loop alive. */

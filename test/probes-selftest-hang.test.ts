@@ -5,8 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { loadKnowledgeBase } from '../policies/knowledge-base.js';
+import { defaultPolicy } from '../policies/operator-policy.js';
+import { startServer } from '../service/http/server.js';
 import { probeFilesystem } from '../probes/filesystem.js';
 import { probeKernel } from '../probes/kernel.js';
 import { hungDevices } from '../probes/selftest-process.js';
@@ -102,4 +106,63 @@ test('frozen XFS: `check --selftest always --budget-ms N` exits at its deadline 
   assert.match(decision.evidence.selftest?.report.reason ?? '', /device did not respond/);
   assert.ok(decision.evidence.selftest?.report.timeout);
   t.diagnostic(`verdict: ${decision.verdict}`);
+});
+
+function request(sock: string, urlPath: string, method = 'GET', body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: sock, path: urlPath, method, agent: false, headers: body !== undefined ? { 'content-type': 'application/json' } : {} }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('frozen XFS: POST /v1/selftest answers 504; /readyz and /metrics name the device; the decision is still answered', { skip: why ?? false, timeout: 120_000 }, async (t) => {
+  const xfs = loopFsOrSkip(t, 'xfs');
+  if (xfs === null) return;
+  const root = path.join(xfs.mountPoint, 'images');
+  mkdirSync(root);
+  const base = mkdtempSync('/var/tmp/xfsguard-test-hang-svc-');
+  const sock = path.join(base, 'run', 'xfsguard.sock');
+  const server = await startServer({
+    policy: { ...defaultPolicy(), allowed_roots: [root], source: 'test policy' },
+    knowledgeBase: loadKnowledgeBase(),
+    stateDir: path.join(base, 'state'),
+    socketPath: sock,
+    tcp: null,
+    logger: false,
+    selftest: { budget_ms: 1500, iterations: 10 },
+    hostFacts: () => Promise.resolve({ hostname: null, arch: process.arch, platform: process.platform, distro: null, note: null }),
+  });
+  t.after(async () => {
+    await server.close();
+    rmSync(base, { recursive: true, force: true });
+  });
+  const device = (await probeFilesystem(root)).device;
+  await frozen(xfs.mountPoint, async () => {
+    const t0 = Date.now();
+    const r = await request(sock, '/v1/selftest', 'POST', JSON.stringify({ path: root }));
+    const ms = Date.now() - t0;
+    t.diagnostic(`POST /v1/selftest on a frozen XFS: ${r.status} after ${ms} ms: ${r.text}`);
+    assert.equal(r.status, 504, r.text);
+    assert.match(r.text, /did not respond/);
+    const ready = await request(sock, '/readyz');
+    t.diagnostic(`/readyz: ${ready.status} ${ready.text}`);
+    const metrics = await request(sock, '/metrics');
+    const line = metrics.text.split('\n').find((l) => l.startsWith('xfsguard_selftest_device_unresponsive{'));
+    t.diagnostic(`/metrics: ${line ?? '(no unresponsive device)'}`);
+    if (hungDevices().some((h) => h.device === device)) {
+      assert.match(ready.text, new RegExp(`device ${device} did not respond`));
+      assert.equal(line, `xfsguard_selftest_device_unresponsive{device="${device}"} 1`);
+    }
+    // selftest=auto while the device hangs: answered within the deadline, never hanging.
+    const t1 = Date.now();
+    const dec = await request(sock, `/v1/decision?path=${encodeURIComponent(root)}&aio=native&selftest=auto`);
+    t.diagnostic(`GET /v1/decision?selftest=auto on a frozen XFS: ${dec.status} after ${Date.now() - t1} ms`);
+    assert.ok(Date.now() - t1 < 15_000);
+  });
 });
