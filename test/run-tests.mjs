@@ -15,6 +15,7 @@ const files = [
   'test/probes-qemu.test.ts',
   'test/native-race.test.ts',
   'test/probes-selftest-rename.test.ts',
+  'test/probes-selftest-hang.test.ts',
   // the policy engine: version comparison, kernel table, decisions, policy files, knowledge base
   'test/policies-vercmp.test.ts',
   'test/policies-kernel.test.ts',

@@ -46,6 +46,7 @@ export const filesystemFactsSchema = z
     fs_type: z.string(),
     fs_class: fsClassSchema,
     device: z.string(),
+    inode: z.string().optional(),
     fs_uuid: z.string().nullable(),
     block_size: z.number(),
     free_bytes: z.number(),

@@ -1,4 +1,5 @@
 // The service the routes use: the judging flow bound to the service's state, policy and limits.
+import { reportIsStorable } from '../../probes/selftest-runs.js';
 import type { KnowledgeBase } from '../../policies/knowledge-base-schema.js';
 import { isUnderAllowedRoots, isUnderPrefix, type OperatorPolicy } from '../../policies/operator-policy.js';
 import { probeFilesystem } from '../../probes/filesystem.js';
@@ -97,7 +98,8 @@ export class XfsguardService {
       kernel: this.state.kernel,
       singleFlight: this.singleFlight,
       onSelfTest: (report) => {
-        this.state.put(report);
+        // A hung device or a moved directory says nothing about the race: /readyz and /metrics show the hang instead.
+        if (reportIsStorable(report)) this.state.put(report);
         this.metrics.selftestFinished(report);
       },
       warn: (m) => this.warn(m),

@@ -4,7 +4,7 @@
 // the path checked (a bad request is answered 4xx for what is wrong, and spends no self-test).
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
-import { ALL_ENGINES, ALL_MODES } from '../../../probes/selftest.js';
+import { ALL_ENGINES, ALL_MODES, selfTestTimedOut } from '../../../probes/selftest.js';
 import { ApiError } from '../errors.js';
 import type { ServiceLimits } from '../limits.js';
 import type { XfsguardService } from '../service.js';
@@ -62,6 +62,10 @@ const selfTestRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService; limits: S
         ...(body.iterations !== undefined ? { iterations: body.iterations } : {}),
       });
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+      if (selfTestTimedOut(report)) {
+        request.log.warn({ path, device: fs.device, deadline_ms: report.timeout.deadline_ms }, 'self-test: the device did not respond');
+        throw new ApiError(504, 'selftest_timeout', report.timeout.message);
+      }
       request.log.info(
         { path, device: fs.device, fs_type: fs.fs_type, outcome: report.outcome, joined, reproductions: report.reproductions, iterations: report.iterations, duration_ms: durationMs },
         'self-test',
