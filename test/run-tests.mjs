@@ -37,6 +37,7 @@ const files = [
   // security: hostile paths and special files, at the CLI and the service (issue 8)
   'test/security-paths.test.ts',
   'test/security-files.test.ts',
+  'test/service-auth.test.ts',
   // host integration: boot check, node outputs, systemd units, installer, libvirt hook
   'test/host-outputs.test.ts',
   'test/host-monitoring.test.ts',

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <string>
 
+#include "peercred.h"
 #include "race.h"
 
 namespace {
@@ -280,6 +281,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   (void)exports.Set("runRace", Napi::Function::New(env, RunRace, "runRace"));
   (void)exports.Set("openDirectory", Napi::Function::New(env, OpenDirectory, "openDirectory"));
   (void)exports.Set("sdNotify", Napi::Function::New(env, SdNotify, "sdNotify"));
+  (void)exports.Set("peerCred", Napi::Function::New(env, xfsguard::PeerCred, "peerCred"));
   (void)exports.Set("abi_version", Napi::Number::New(env, kAbiVersion));
   return exports;
 }
