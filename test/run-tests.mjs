@@ -31,6 +31,7 @@ const files = [
   // the HTTP service: inject, real listeners, a real XFS
   'test/service-app.test.ts',
   'test/service-metrics.test.ts',
+  'test/service-openapi.test.ts',
   'test/service-listen.test.ts',
   'test/service-xfs.test.ts',
   'test/service-vs-cli.test.ts',
