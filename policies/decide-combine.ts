@@ -68,10 +68,30 @@ function judgeUnknownKernel(a: Assessments, policy: OperatorPolicy): Judged {
   return { verdict: 'unknown', confidence: 'low', reasons };
 }
 
+/**
+ * The engine rule: a belief never turns the workaround off. A table saying fixed / not present only at
+ * confidence belief (custom kernels by version, bare versions below 3.15, …) becomes unknown, unless a clean
+ * self-test on this boot and filesystem with enough iterations agrees with it.
+ */
+function judgeBelief(a: Assessments, policy: OperatorPolicy, saysSafe: 'fixed' | 'not_affected'): Judged {
+  const cleanRuns = cleanIterations(a.selftest.used);
+  const min = policy.trust_selftest_min_iterations;
+  if (cleanRuns !== null && cleanRuns >= min) {
+    const detail = `the table's ${saysSafe === 'fixed' ? 'fixed' : 'not present'} rests on a belief (rule ${a.kernel.status.rule}); a clean self-test of ${cleanRuns} iterations (≥ ${min}) on this boot and filesystem agrees with it`;
+    return { verdict: saysSafe, confidence: 'low', reasons: [{ code: 'selftest_corroborates_belief', detail }] };
+  }
+  const seen = cleanRuns === null ? 'no clean self-test of this boot' : `a clean self-test of only ${cleanRuns} iterations (< ${min})`;
+  const detail = `the table's ${saysSafe === 'fixed' ? 'fixed' : 'not present'} rests on a belief (rule ${a.kernel.status.rule}) and a belief never turns the workaround off; ${seen} — a clean self-test of ≥ ${min} iterations on this filesystem decides`;
+  return { verdict: 'unknown', confidence: 'low', reasons: [{ code: 'kernel_belief_not_enough', detail }] };
+}
+
 /** The kernel table's status as a verdict. */
 function judgeByKernelTable(a: Assessments, policy: OperatorPolicy): Judged {
   const k = a.kernel.status;
   const conf = confidenceOf(k.confidence);
+  if (k.confidence === 'belief' && (k.status === 'fixed' || k.status === 'not_present')) {
+    return judgeBelief(a, policy, k.status === 'fixed' ? 'fixed' : 'not_affected');
+  }
   switch (k.status) {
     case 'affected':
       return { verdict: 'affected', confidence: conf, reasons: [] };

@@ -11,6 +11,8 @@ const files = [
   // probes and the native self-test
   'test/probes-filesystem.test.ts',
   'test/probes-state.test.ts',
+  'test/probes-selftest-record-check.test.ts',
+  'test/probes-qemu.test.ts',
   'test/native-race.test.ts',
   'test/probes-selftest-rename.test.ts',
   // the policy engine: version comparison, kernel table, decisions, policy files, knowledge base
@@ -19,10 +21,14 @@ const files = [
   'test/policies-decide.test.ts',
   'test/policies-policy-file.test.ts',
   'test/policies-knowledge-base.test.ts',
+  'test/policies-engine-rule.test.ts',
+  'test/policies-remedies.test.ts',
+  'test/policies-qemu-exposure.test.ts',
   // the CLI, spawned as users run it
   'test/cli.test.ts',
   // the HTTP service: inject, real listeners, a real XFS
   'test/service-app.test.ts',
+  'test/service-metrics.test.ts',
   'test/service-listen.test.ts',
   'test/service-xfs.test.ts',
   'test/service-vs-cli.test.ts',
@@ -31,9 +37,11 @@ const files = [
   'test/security-files.test.ts',
   // host integration: boot check, node outputs, systemd units, installer, libvirt hook
   'test/host-outputs.test.ts',
+  'test/host-monitoring.test.ts',
   'test/host-systemd.test.ts',
   'test/host-install.test.ts',
   'test/host-hook.test.ts',
+  'test/host-proxmox-hook.test.ts',
   // the package: tarball contents, glibc symbol versions, a compiler-less global install
   'test/package-pack.test.ts',
   'test/package-glibc.test.ts',
@@ -43,6 +51,7 @@ const files = [
   'test/host-vm.test.ts',
   'test/vm-race.test.ts',
   'test/vm-cli.test.ts',
+  'test/vm-qemu.test.ts',
 ];
 
 // FILTER selects files containing it; !FILTER leaves them out (`'!vm'`: all but the VM suites).
@@ -60,7 +69,9 @@ if (selected.length === 0) {
 }
 // The CLI tests spawn the built command, as users run it: build it first.
 const build = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-if (build.status !== 0) {
+// ... and bundle it as `npm run build:ts` does (tools/bundle-cli.mjs), so the tests spawn what ships.
+const bundle = build.status === 0 ? spawnSync(process.execPath, [path.join(root, 'tools/bundle-cli.mjs')], { cwd: root, stdio: 'inherit' }) : build;
+if (build.status !== 0 || bundle.status !== 0) {
   console.error('the TypeScript build failed');
   process.exit(1);
 }

@@ -9,6 +9,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, notFoundHandler } from './error-mapping.js';
 import { DEFAULT_LIMITS, type ServiceLimits } from './limits.js';
 import { registerOpenApi } from './openapi.js';
+import { RAW_SERVER_OPTIONS, answerConnect, hostHeaderHook } from './raw-requests.js';
 import { requestLogHook } from './request-log.js';
 import decisionRoutes from './routes/decision.js';
 import healthRoutes from './routes/health.js';
@@ -28,6 +29,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const svc = new XfsguardService(deps);
   let handler: http.RequestListener | null = null;
   const serverOptions: http.ServerOptions = {
+    ...RAW_SERVER_OPTIONS,
     requestTimeout: limits.requestTimeoutMs,
     headersTimeout: limits.headersTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -42,7 +44,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // per extra address (server.ts listens on a unix socket and on loopback).
     serverFactory: (h) => {
       handler = h;
-      return http.createServer(serverOptions, h);
+      const server = http.createServer(serverOptions, h);
+      answerConnect(server);
+      return server;
     },
     forceCloseConnections: 'idle',
     clientErrorHandler,
@@ -54,6 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (handler === null) throw new Error('the Fastify server was not created');
     const server = http.createServer(serverOptions, handler);
     server.on('clientError', clientErrorHandler.bind(app));
+    answerConnect(server);
     return server;
   });
   svc.warn = (message) => app.log.warn(message);
@@ -70,6 +75,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler(errorHandler);
+  // Every answer names its request (decisions: the decision id), to follow it into the journal.
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+  app.addHook('onRequest', hostHeaderHook);
   app.addHook('onResponse', requestLogHook(svc.metrics));
 
   await app.register(fastifyRateLimit, { global: false });
