@@ -78,7 +78,12 @@ export class XfsguardService {
     );
     this.probeFilesystem = this.probes.wrap(deps.probeFilesystem ?? ((p) => probeFilesystem(p, { mountTableMaxAgeMs: FACTS_MAX_AGE_MS })));
     const facts = new FilesystemFactsCache({ ttlMs: FACTS_MAX_AGE_MS });
-    this.decisionProbe = this.probes.wrap(deps.probeFilesystem ?? ((p) => facts.probe(p)));
+    const guarded = this.probes.wrap(deps.probeFilesystem ?? ((p) => facts.probe(p)));
+    // Reused local facts are checked synchronously (cannot hang): no guard, timer or thread-pool hop.
+    this.decisionProbe = deps.probeFilesystem !== undefined ? guarded : (p) => {
+      const hit = facts.fresh(p);
+      return hit !== null ? Promise.resolve(hit) : guarded(p);
+    };
     this.metrics.watchProbes(this.probes);
     this.selftestDefaults = { ...deps.selftest, ...(deps.shutdownSignal ? { signal: deps.shutdownSignal } : {}) };
   }

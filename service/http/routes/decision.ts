@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { plainJsonFor200 } from '../plain-json-200.js';
 import type { XfsguardService } from '../service.js';
 import { decisionQuerySchema, decisionResponseSchema, errorSchema } from '../schemas.js';
 
@@ -17,6 +18,7 @@ const decisionRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app,
         querystring: decisionQuerySchema,
         response: { 200: decisionResponseSchema, 400: errorSchema, 403: errorSchema, 422: errorSchema, 500: errorSchema, 503: errorSchema, 504: errorSchema },
       },
+      serializerCompiler: plainJsonFor200,
     },
     async (request) => {
       const started = performance.now();
