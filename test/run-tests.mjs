@@ -23,6 +23,7 @@ const files = [
   'test/cli.test.ts',
   // the HTTP service: inject, real listeners, a real XFS
   'test/service-app.test.ts',
+  'test/service-turns.test.ts',
   'test/service-listen.test.ts',
   'test/service-xfs.test.ts',
   'test/service-vs-cli.test.ts',

@@ -13,12 +13,16 @@ import { DEFAULT_LIMITS, type ServiceLimits } from './limits.js';
 import { ServiceMetrics } from './metrics.js';
 import { ProbeGuard } from './probe-guard.js';
 import { MemoryBackedCache, ServiceState } from './state.js';
+import { Turns } from './turns.js';
 
 /**
  * Decisions reuse a path's filesystem facts and the mount table this long (each reuse checked by
  * one statfs): a remount or a path created meanwhile shows after at most this.
  */
 const FACTS_MAX_AGE_MS = 1000;
+
+/** Decisions judged per event-loop turn before the loop reads its sockets again (health probes first). */
+const DECISIONS_PER_TURN = 16;
 
 export interface ServiceDeps {
   policy: OperatorPolicy;
@@ -59,6 +63,7 @@ export class XfsguardService {
   /** Facts for decisions; self-tests probe afresh (this.probeFilesystem). */
   private readonly decisionProbe: (absolute: string) => Promise<FilesystemFacts>;
   readonly probes: ProbeGuard;
+  private readonly turns = new Turns(DECISIONS_PER_TURN);
   warn: (message: string) => void = () => undefined;
   error: (message: string) => void = () => undefined;
 
@@ -138,6 +143,7 @@ export class XfsguardService {
 
   async decide(path: string, ioMode: JudgeRequest['io_mode'], selftest: 'auto' | 'never'): Promise<Judgement> {
     const ctx = this.context();
+    await this.turns.next();
     const judgement = await this.judgeFn({ path, io_mode: ioMode, selftest, selftestOptions: this.selftestDefaults }, ctx);
     this.checkResolvedForDecision(judgement.filesystem);
     return judgement;

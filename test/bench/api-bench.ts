@@ -5,7 +5,8 @@
 // decisions, and the service's RSS against the bare statfs server's under the same load, sampled
 // every 15 s through a soak.
 //
-//   npm run bench:api    (BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_SOAK_REQUESTS=1000000 BENCH_SOAK_MAX_SECONDS=150 BENCH_PROFILE_DIR=)
+//   npm run bench:api    (BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_SOAK_REQUESTS=1000000 BENCH_SOAK_MAX_SECONDS=150
+//                        BENCH_PROFILE_DIR= BENCH_SERVICE_V8_FLAGS= BENCH_SERVICE_ENV=)
 //
 // Goals (issue 11): decision >= 0.7x the statfs route's req/s, p99 <= 2x its p99; service RSS
 // <= 1.3x the bare server's, no growth over the soak. Issue 8.7: /livez within 100 ms at 200
@@ -115,10 +116,23 @@ function line(name: string, r: AcResult): string {
   return `${name.padEnd(9)} ${r.requests.average.toFixed(0).padStart(7)} req/s   latency p50 ${l.p50} ms  p90 ${l.p90} ms  p99 ${l.p99} ms  p99.9 ${l.p99_9} ms  max ${l.max} ms   non-2xx ${r.non2xx}  errors ${r.errors}  timeouts ${r.timeouts}`;
 }
 
+/** Extra V8 flags for the service, to try what the unit could set (default none, as the unit ships). */
+const SERVICE_V8_FLAGS = (process.env.BENCH_SERVICE_V8_FLAGS ?? '').split(' ').filter((f) => f !== '');
+
+/** Extra environment for the service, e.g. BENCH_SERVICE_ENV="MALLOC_ARENA_MAX=2" (default none). */
+const SERVICE_ENV: Record<string, string> = Object.fromEntries(
+  (process.env.BENCH_SERVICE_ENV ?? '').split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
+
 function startChild(script: string, role: Role): Promise<{ proc: ChildProcess; ready: ChildReady }> {
   const proc = fork(script, [role], {
     // BENCH_PROFILE_DIR=DIR writes a CPU profile of each server there, to see where its time goes.
-    execArgv: ['--expose-gc', ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [])],
+    execArgv: [
+      '--expose-gc',
+      ...(role === 'service' ? SERVICE_V8_FLAGS : []),
+      ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []),
+    ],
+    env: role === 'service' ? { ...process.env, ...SERVICE_ENV } : process.env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -194,7 +208,7 @@ async function parent(): Promise<void> {
     constant: `http://127.0.0.1:${constChild.ready.port}/constant`,
   };
   console.log(`node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per server (after ${WARMUP_SECONDS} s warm-up); servers compiled, one process each`);
-  console.log(`decision: ${urls.service}`);
+  console.log(`decision: ${urls.service}; service V8 flags: ${SERVICE_V8_FLAGS.join(' ') || '(none)'}, env: ${Object.entries(SERVICE_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`);
   for (const role of ['service', 'statfs', 'constant'] as const) {
     console.log(`${role.padEnd(8)} idle after start-up: ${memLine(await ask<Mem>(children[role].proc, { type: 'mem', gc: true }, 'mem'))}`);
   }

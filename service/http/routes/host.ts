@@ -14,16 +14,17 @@ const hostRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app, { s
         response: { 200: hostResponseSchema, 500: errorSchema, 503: errorSchema },
       },
     },
-    () => {
+    async () => {
       const ctx = svc.context();
       const { state, policy } = svc;
+      const host = await state.hostFacts();
       const now = Date.now();
       return {
         xfsguard_version: XFSGUARD_VERSION,
         started_at: new Date(state.started_at).toISOString(),
         uptime_s: Math.round((now - state.started_at) / 1000),
         kernel: ctx.kernel!,
-        host: state.host ?? { hostname: null, arch: null, platform: null, distro: null, note: 'host facts not gathered' },
+        host: host ?? { hostname: null, arch: null, platform: null, distro: null, note: 'host facts not gathered' },
         native_addon: svc.native,
         knowledge_base: { revision: svc.knowledgeBase.revision },
         policy: {
