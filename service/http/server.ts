@@ -287,11 +287,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       addresses.push(`http://${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${port}`);
     }
 
-    // Start-up: the kernel once, the stored self-tests, host facts; ready only then.
+    // Start-up: the kernel once, the stored self-tests; ready only then.
     const kernel = await (opts.probeKernel ?? probeKernel)();
     const records = await new SelfTestCache(opts.stateDir, (m) => app.log.warn(m)).list();
-    const host = await (opts.hostFacts ?? gatherHostFacts)();
-    state.markReady(kernel, records, host);
+    // Host facts only when /v1/host first asks: systeminformation spawns processes and stays resident.
+    state.markReady(kernel, records, opts.hostFacts ?? (() => gatherHostFacts()));
   } catch (err) {
     await close().catch(() => undefined);
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' || (err as NodeJS.ErrnoException).code === 'EACCES') {

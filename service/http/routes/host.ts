@@ -16,9 +16,10 @@ const hostRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app, { s
         response: { 200: responseOf('Host, kernel, policy and self-tests', hostResponseSchema), ...problems(400, 500, 503) },
       },
     },
-    () => {
+    async () => {
       const ctx = svc.context();
       const { state, policy } = svc;
+      const host = await state.hostFacts();
       const now = Date.now();
       return {
         xfsguard_version: XFSGUARD_VERSION,
@@ -26,7 +27,7 @@ const hostRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app, { s
         uptime_s: Math.round((now - state.started_at) / 1000),
         kernel: ctx.kernel!,
         // the distro comes from the kernel probe (/etc/os-release), so kernel and host never disagree
-        host: { ...(state.host ?? { hostname: null, arch: null, platform: null, distro: null, note: 'host facts not gathered' }), distro: ctx.kernel!.distro },
+        host: { ...(host ?? { hostname: null, arch: null, platform: null, distro: null, note: 'host facts not gathered' }), distro: ctx.kernel!.distro },
         native_addon: svc.native,
         knowledge_base: { revision: svc.knowledgeBase.revision },
         policy: {
