@@ -31,6 +31,7 @@ const files = [
   'test/host-install.test.ts',
   'test/host-hook.test.ts',
   'test/host-proxmox-hook.test.ts',
+  'test/host-libvirt.test.ts',
   // real kernels in the test VMs (../shared/vm)
   'test/host-vm.test.ts',
   'test/vm-race.test.ts',
