@@ -29,6 +29,7 @@ const files = [
   'test/host-outputs.test.ts',
   'test/host-systemd.test.ts',
   'test/host-install.test.ts',
+  'test/libvirt-domain-xml.test.ts',
   'test/host-hook.test.ts',
   'test/host-proxmox-hook.test.ts',
   'test/host-libvirt.test.ts',
@@ -36,6 +37,7 @@ const files = [
   'test/host-vm.test.ts',
   'test/vm-race.test.ts',
   'test/vm-cli.test.ts',
+  'test/vm-systemd.test.ts',
 ];
 
 const only = process.argv.slice(2);
