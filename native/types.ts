@@ -7,8 +7,14 @@ export type FallocMode = 'zero-range' | 'alloc';
 export type RaceOutcome = 'reproduced' | 'not_reproduced' | 'unsupported';
 
 export interface RaceOptions {
-  /** Directory on the filesystem under test; the scratch file is created in it. */
+  /** Directory on the filesystem under test; the scratch file is created in it. Named in messages. */
   directory: string;
+  /**
+   * That directory already opened (openDirectory()): the run creates its scratch file relative to
+   * this fd and never resolves `directory`. Without it the run opens `directory` once itself,
+   * following no symlink. The fd is not closed by the run.
+   */
+  directory_fd?: number;
   engine: Engine;
   mode: FallocMode;
   /** Stop after this many iterations (1..1_000_000). */
@@ -76,3 +82,14 @@ export interface RaceResult {
   /** Milliseconds from the start of the run to the end of the first reproducing iteration. */
   first_reproduction_ms?: number | null;
 }
+
+/** A directory opened once with no symlink followed on its path (openat2, or an O_NOFOLLOW walk). */
+export interface OpenedDirectory {
+  fd: number;
+  resolver: 'openat2' | 'nofollow_walk';
+  /** st_dev as "major:minor", st_ino as a decimal string, statfs f_type: what the fd really is. */
+  device: string;
+  inode: string;
+  magic: number;
+}
+export type OpenDirectoryResult = OpenedDirectory | { error: RaceRefusal };

@@ -2,6 +2,7 @@
 // mode by mode, within one byte and time budget, and folds the runs into one report.
 import { loadNative } from '../native/index.js';
 import type { Engine, FallocMode, RaceOutcome, RaceResult } from '../native/types.js';
+import { refusedRun, runPairs } from './selftest-runs.js';
 import type { FilesystemFacts, KernelFacts, SelfTestReport } from './types.js';
 
 export const ALL_ENGINES: readonly Engine[] = ['aio', 'io_uring'];
@@ -16,9 +17,6 @@ export const SELFTEST_DEFAULTS = {
   max_bytes: 64 * 1024 * 1024,
 } as const;
 
-/** A run writes at least one 4 KiB block; with less it cannot test anything. */
-const MIN_RUN_BYTES = 4096;
-
 /** Space to leave free beyond what the test may write. */
 const FREE_SPACE_MARGIN = 16 * 1024 * 1024;
 
@@ -29,14 +27,6 @@ export interface SelfTestOptions {
   budget_ms?: number;
   max_bytes?: number;
   signal?: AbortSignal;
-}
-
-function refusedRun(engine: Engine, mode: FallocMode, stage: string, errno: string, message: string): RaceResult {
-  return {
-    engine, mode, outcome: 'unsupported', iterations: 0, reproductions: 0, in_flight_iterations: 0,
-    first_reproduction: null, io_sizes: [], duration_ms: 0, bytes_written: 0, block_size: 0,
-    scratch: 'none', cancelled: false, reason: { stage, errno, message },
-  };
 }
 
 /** reproduced beats not_reproduced beats unsupported. */
@@ -83,39 +73,13 @@ export async function runSelfTest(fs: FilesystemFacts, kernel: KernelFacts, opts
   const onAbort = () => Atomics.store(cancel, 0, 1);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    for (const [i, { engine, mode }] of pairs.entries()) {
-      if (refusal !== null) {
-        runs.push(refusedRun(engine, mode, refusal.stage, refusal.errno, refusal.message));
-        continue;
-      }
-      if (native === null) {
-        runs.push(refusedRun(engine, mode, 'native_addon', '', nativeError ?? 'native addon unavailable'));
-        continue;
-      }
-      if (opts.signal?.aborted === true) {
-        runs.push({ ...refusedRun(engine, mode, 'cancelled', '', 'the self-test was cancelled'), cancelled: true });
-        continue;
-      }
-      // What is left of the budget is shared by the runs still to come.
-      const remainingRuns = pairs.length - i;
-      const spentBytes = runs.reduce((n, r) => n + r.bytes_written, 0);
-      const spentMs = Date.now() - started;
-      const runBytes = Math.floor((maxBytes - spentBytes) / remainingRuns);
-      if (runBytes < MIN_RUN_BYTES) {
-        runs.push(refusedRun(engine, mode, 'byte_budget', '', `the byte budget leaves ${Math.max(0, runBytes)} bytes for this run; it needs at least ${MIN_RUN_BYTES}`));
-        continue;
-      }
-      runs.push(
-        await native.runRace({
-          directory: fs.judged_directory,
-          engine,
-          mode,
-          max_iterations: iterations,
-          budget_ms: Math.max(1, Math.floor((budgetMs - spentMs) / remainingRuns)),
-          max_bytes: runBytes,
-          cancel,
-        }),
-      );
+    if (refusal !== null) {
+      for (const { engine, mode } of pairs) runs.push(refusedRun(engine, mode, refusal.stage, refusal.errno, refusal.message));
+    } else if (native === null) {
+      for (const { engine, mode } of pairs) runs.push(refusedRun(engine, mode, 'native_addon', '', nativeError ?? 'native addon unavailable'));
+    } else {
+      const directory = { path: fs.judged_directory, device: fs.device, magic: fs.magic, ...(fs.inode !== undefined ? { inode: fs.inode } : {}) };
+      runs.push(...(await runPairs({ native, directory, pairs, limits: { iterations, budget_ms: budgetMs, max_bytes: maxBytes }, cancel })));
     }
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);

@@ -29,6 +29,8 @@ export interface FilesystemFacts {
   fs_class: FsClass;
   /** st_dev of the judged directory, as "major:minor". */
   device: string;
+  /** st_ino of the judged directory (decimal): the self-test checks the directory it opens is this one. */
+  inode?: string;
   /** Filesystem UUID where the system names it (/dev/disk/by-uuid), else null. */
   fs_uuid: string | null;
   block_size: number;

@@ -19,7 +19,11 @@ enum class FallocMode { ZeroRange, Alloc };
 enum class Window { Auto, BeyondEof, EofPrealloc };
 
 struct RaceParams {
+  // For messages; the run itself never resolves it when directory_fd is given.
   std::string directory;
+  // An open directory (O_PATH is enough) on the filesystem under test, or -1: then `directory` is
+  // opened once here, without following symlinks. Not closed by the run.
+  int directory_fd = -1;
   Engine engine = Engine::Aio;
   FallocMode mode = FallocMode::ZeroRange;
   uint32_t max_iterations = 1;
@@ -63,6 +67,19 @@ struct RaceOutput {
 };
 
 void runRaceSync(const RaceParams& p, RaceOutput& out);
+
+// A directory opened once, with no symlink followed anywhere on its path, and what it is.
+struct DirOpen {
+  int fd = -1;
+  std::string resolver;  // "openat2" (RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH) or "nofollow_walk"
+  uint32_t dev_major = 0, dev_minor = 0;
+  uint64_t ino = 0;
+  int64_t magic = 0;  // statfs f_type
+  int err = 0;        // errno when fd < 0
+  std::string stage, message;
+};
+// `path` must be absolute; every component must be a real directory (no symlink, no "..").
+void openDirectoryNoFollow(const std::string& path, DirOpen& out);
 
 const char* errnoName(int e);
 

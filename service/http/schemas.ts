@@ -151,8 +151,8 @@ export const decisionQuerySchema = z.strictObject({
     .describe('the I/O mode the VM uses (QEMU aio=); omitted: assume an exposed one'),
   selftest: z
     .enum(['auto', 'never'])
-    .default('auto')
-    .describe('auto: use this boot\'s self-test for the filesystem, or run one (shared with concurrent requests); never: only a known one'),
+    .default('never')
+    .describe('never (default): only a self-test already known for this boot and filesystem — a GET starts none (POST /v1/selftest does); auto: run one when none is known (shared with concurrent requests)'),
 });
 
 export const decisionResponseSchema = decisionSchema

@@ -1,8 +1,7 @@
 // GET /v1/decision: the decision for a path, the same document as `xfsguard check --json`.
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
-import type { XfsguardService } from '../app.js';
+import type { XfsguardService } from '../service.js';
 import { decisionQuerySchema, decisionResponseSchema, errorSchema } from '../schemas.js';
 
 const decisionRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app, { svc }, done) => {
@@ -18,17 +17,21 @@ const decisionRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app,
         response: { 200: decisionResponseSchema, 400: errorSchema, 403: errorSchema, 422: errorSchema, 500: errorSchema, 503: errorSchema, 504: errorSchema },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const started = performance.now();
       const { query } = request;
       const path = svc.checkPath(query.path);
       const { decision, selftest_ran } = await svc.decide(path, query.aio ?? null, query.selftest);
-      const decisionId = randomUUID();
+      // One id per answer: the request id is the decision id, in the body, the X-Request-Id
+      // header and the log line (whose reqId is the same).
+      const decisionId = request.id;
+      void reply.header('x-request-id', decisionId).header('cache-control', 'no-store');
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       svc.metrics.decisions.inc({ verdict: decision.verdict });
       request.log.info(
         {
           decision_id: decisionId,
+          decided_at: decision.decided_at,
           path: decision.path,
           judged_directory: decision.judged_directory,
           verdict: decision.verdict,

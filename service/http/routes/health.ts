@@ -1,6 +1,6 @@
 // GET /livez (the process answers) and GET /readyz (start-up is over and not shutting down).
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
-import type { XfsguardService } from '../app.js';
+import type { XfsguardService } from '../service.js';
 import { livezResponseSchema, readyzResponseSchema } from '../schemas.js';
 
 /** Filesystem probes stuck on a hung mount: a warning, a failure once they hold every thread. */

@@ -1,7 +1,7 @@
 // GET /v1/host: what the service judges with — kernel, host, knowledge base, policy, self-tests.
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { XFSGUARD_VERSION } from '../../package-info.js';
-import type { XfsguardService } from '../app.js';
+import type { XfsguardService } from '../service.js';
 import { errorSchema, hostResponseSchema } from '../schemas.js';
 
 const hostRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app, { svc }, done) => {

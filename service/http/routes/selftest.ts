@@ -5,7 +5,9 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { ALL_ENGINES, ALL_MODES } from '../../../probes/selftest.js';
-import { ApiError, type ServiceLimits, type XfsguardService } from '../app.js';
+import { ApiError } from '../errors.js';
+import type { ServiceLimits } from '../limits.js';
+import type { XfsguardService } from '../service.js';
 import { errorSchema, selfTestBodySchema, selfTestResponseSchema } from '../schemas.js';
 
 const selfTestRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService; limits: ServiceLimits }> = (app, { svc, limits }, done) => {
