@@ -45,8 +45,10 @@ const files = [
   'test/host-monitoring.test.ts',
   'test/host-systemd.test.ts',
   'test/host-install.test.ts',
+  'test/libvirt-domain-xml.test.ts',
   'test/host-hook.test.ts',
   'test/host-proxmox-hook.test.ts',
+  'test/host-libvirt.test.ts',
   // the package: tarball contents, glibc symbol versions, a compiler-less global install
   'test/package-pack.test.ts',
   'test/package-glibc.test.ts',
@@ -56,6 +58,7 @@ const files = [
   'test/host-vm.test.ts',
   'test/vm-race.test.ts',
   'test/vm-cli.test.ts',
+  'test/vm-systemd.test.ts',
   'test/vm-qemu.test.ts',
 ];
 
