@@ -4,6 +4,7 @@
 import type { CacheFile } from '../../probes/selftest-schema.js';
 import { SelfTestCache, reportMatches, type CacheKey } from '../../probes/selftest-cache.js';
 import type { HostFacts } from '../../probes/host.js';
+import type { QemuFacts } from '../../probes/qemu.js';
 import type { KernelFacts, SelfTestEvidence, SelfTestReport } from '../../probes/types.js';
 
 
@@ -16,6 +17,8 @@ export interface StoredSelfTest {
 export class ServiceState {
   kernel: KernelFacts | null = null;
   host: HostFacts | null = null;
+  /** The host's QEMU binaries and versions, read once at start-up. */
+  qemu: QemuFacts | null = null;
   readonly started_at = Date.now();
   private readyFlag = false;
   private closingFlag = false;
@@ -38,9 +41,10 @@ export class ServiceState {
   }
 
   /** Start-up is over: the kernel is probed and the cached self-tests are loaded. */
-  markReady(kernel: KernelFacts, records: readonly CacheFile[], host: HostFacts | null = null): void {
+  markReady(kernel: KernelFacts, records: readonly CacheFile[], host: HostFacts | null = null, qemu: QemuFacts | null = null): void {
     this.kernel = kernel;
     this.host = host;
+    this.qemu = qemu;
     for (const r of records) this.put(r.report, Date.parse(r.written_at));
     this.readyFlag = true;
   }
