@@ -36,6 +36,7 @@ const files = [
   'test/service-listen.test.ts',
   'test/service-xfs.test.ts',
   'test/service-vs-cli.test.ts',
+  'test/service-qemu.test.ts',
   // security: hostile paths and special files, at the CLI and the service (issue 8)
   'test/security-paths.test.ts',
   'test/security-files.test.ts',

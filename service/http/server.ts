@@ -19,6 +19,7 @@ import { buildApp, type AppDeps } from './app.js';
 import { ServiceMetrics } from './metrics.js';
 import { ServiceState } from './state.js';
 import { gatherHostFacts, type HostFacts } from '../../probes/host.js';
+import { gatherQemuFacts, type QemuFacts } from '../../probes/qemu.js';
 
 export const DEFAULT_SOCKET_PATH = '/run/xfsguard/xfsguard.sock';
 export const DEFAULT_HOST = '127.0.0.1';
@@ -47,6 +48,7 @@ export interface ServerOptions extends ListenConfig, Omit<AppDeps, 'state' | 'me
   /** Replaceable for tests. */
   probeKernel?: () => Promise<KernelFacts>;
   hostFacts?: () => Promise<HostFacts>;
+  qemuFacts?: () => Promise<QemuFacts>;
   /** systemd notification; default: the native addon's sdNotify when it loads. */
   notify?: (state: string) => void;
   /** Whether to try the native addon (default true). */
@@ -287,11 +289,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       addresses.push(`http://${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${port}`);
     }
 
-    // Start-up: the kernel once, the stored self-tests; ready only then.
+    // Start-up: the kernel once, the stored self-tests, the QEMU versions; ready only then.
     const kernel = await (opts.probeKernel ?? probeKernel)();
     const records = await new SelfTestCache(opts.stateDir, (m) => app.log.warn(m)).list();
+    const qemu = await (opts.qemuFacts ?? gatherQemuFacts)();
     // Host facts only when /v1/host first asks: systeminformation spawns processes and stays resident.
-    state.markReady(kernel, records, opts.hostFacts ?? (() => gatherHostFacts()));
+    state.markReady(kernel, records, opts.hostFacts ?? (() => gatherHostFacts()), qemu);
   } catch (err) {
     await close().catch(() => undefined);
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' || (err as NodeJS.ErrnoException).code === 'EACCES') {

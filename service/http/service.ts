@@ -114,6 +114,7 @@ export class XfsguardService {
       },
       warn: (m) => this.warn(m),
       probeFilesystem: this.decisionProbe,
+      ...(this.state.qemu !== null ? { qemu: this.state.qemu } : {}),
       // The self-test writes a scratch file: never outside the allowed roots.
       selfTestAllowed: (fs) => isUnderAllowedRoots(fs.judged_directory, this.policy),
     };

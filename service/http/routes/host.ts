@@ -1,5 +1,6 @@
-// GET /v1/host: what the service judges with — kernel, host, knowledge base, policy, self-tests.
+// GET /v1/host: what the service judges with — kernel, host, QEMU, knowledge base, policy, self-tests.
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { assessQemu } from '../../../policies/qemu-exposure.js';
 import { XFSGUARD_VERSION } from '../../package-info.js';
 import type { XfsguardService } from '../service.js';
 import { hostResponseSchema, problems, responseOf } from '../schemas.js';
@@ -28,6 +29,10 @@ const hostRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app, { s
         kernel: ctx.kernel!,
         // the distro comes from the kernel probe (/etc/os-release), so kernel and host never disagree
         host: { ...(host ?? { hostname: null, arch: null, platform: null, distro: null, note: 'host facts not gathered' }), distro: ctx.kernel!.distro },
+        qemu:
+          state.qemu === null
+            ? null
+            : { searched: state.qemu.searched, duration_ms: state.qemu.duration_ms, note: state.qemu.note, versions: state.qemu.binaries, ...assessQemu(state.qemu.binaries) },
         native_addon: svc.native,
         knowledge_base: { revision: svc.knowledgeBase.revision },
         policy: {
