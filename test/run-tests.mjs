@@ -21,6 +21,7 @@ const files = [
   'test/policies-knowledge-base.test.ts',
   'test/policies-engine-rule.test.ts',
   'test/policies-cli-input.test.ts',
+  'test/policies-what-if.test.ts',
   // the CLI, spawned as users run it
   'test/cli.test.ts',
   // the HTTP service: inject, real listeners, a real XFS
