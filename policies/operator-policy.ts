@@ -18,10 +18,10 @@ export const POLICY_ENV = 'XFSGUARD_POLICY';
 
 /**
  * Default allowed roots: the usual VM image directories — libvirt's default storage pool, OpenStack Nova's
- * instance directory, KubeVirt's host-disk/data directory, and the conventional /srv/vm. Operators with images
+ * instance directory, KubeVirt's host-disk/data directory, the conventional /srv/vm and Proxmox VE's /var/lib/vz. Operators with images
  * elsewhere add their directories in the policy file.
  */
-export const DEFAULT_ALLOWED_ROOTS: readonly string[] = ['/var/lib/libvirt/images', '/var/lib/nova/instances', '/var/lib/kubevirt', '/srv/vm'];
+export const DEFAULT_ALLOWED_ROOTS: readonly string[] = ['/var/lib/libvirt/images', '/var/lib/nova/instances', '/var/lib/kubevirt', '/srv/vm', '/var/lib/vz'];
 export const DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS = 100;
 
 const absolutePath = z

@@ -1,11 +1,12 @@
 // The CLI as users run it: the built command, spawned, with real filesystems.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { main } from '../service/cli/main.js';
 import { loopFsOrSkip, tmpfsOrSkip } from './helpers/scratch-fs.js';
-import { runCli } from './helpers/run-cli.js';
+import { CLI, runCli } from './helpers/run-cli.js';
 
 const work = mkdtempSync(path.join('/var/tmp', 'xfsguard-cli-'));
 chmodSync(work, 0o755);
@@ -83,6 +84,23 @@ test('permission denied is a usage error, not a crash', (t) => {
   chmodSync(locked, 0o700);
   const r = runCli(['check', path.join(locked, 'inner')], { env, uid: 65534, gid: 65534 });
   assertUsageError(r, /permission denied/);
+});
+
+test('a full standard output (>/dev/full) or a closed pipe: one line on stderr, exit 1, no stack trace', (t) => {
+  if (!existsSync('/dev/full')) {
+    t.skip('no /dev/full here');
+    return;
+  }
+  const full = openSync('/dev/full', 'w');
+  t.after(() => closeSync(full));
+  for (const args of [['check', ext4Dir], ['check', '--json', ext4Dir], ['explain', ext4Dir], ['--help']]) {
+    const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', full, 'pipe'], encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr, 'xfsguard: cannot write to standard output: ENOSPC\n', args.join(' '));
+  }
+  // a reader that is gone (`| true` exits long before node has started): the kernel says EPIPE
+  const piped = spawnSync('sh', ['-c', `"$0" "$1" explain "$2" | true`, process.execPath, CLI, ext4Dir], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+  assert.match(piped.stderr, /^(xfsguard: cannot write to standard output: EPIPE\n)?$/, piped.stderr);
 });
 
 test('help lists the exit codes', () => {
