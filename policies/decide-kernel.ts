@@ -12,19 +12,34 @@ export interface KernelAssessment {
   reasons: ReasonItem[];
 }
 
+/** A what-if naming the running kernel's own identity is no what-if: its facts and self-test apply. */
+function isWhatIf(input: DecisionInput): boolean {
+  const k = input.kernel;
+  const release = input.kernel_release_override;
+  if (release === undefined) return false;
+  if (release.trim() !== k.release) return true;
+  const version = input.kernel_version_override;
+  const signature = input.version_signature_override;
+  return (version !== undefined && version !== k.version) || (signature !== undefined && signature !== k.version_signature);
+}
+
 export function assessKernel(input: DecisionInput, kb: KnowledgeBase, bug: KbBug): KernelAssessment {
   const kernel = input.kernel;
-  // a what-if naming the running release is no what-if: the running kernel's facts and self-test apply
-  const whatIf = input.kernel_release_override !== undefined && input.kernel_release_override.trim() !== kernel.release;
-  const judgedRelease = whatIf ? input.kernel_release_override! : kernel.release;
-  // uname -v and the version signature describe the running kernel only
+  const whatIf = isWhatIf(input);
+  const judgedRelease = whatIf ? (input.kernel_release_override ?? kernel.release) : kernel.release;
+  // the running kernel's uname -v and version signature describe it only; a what-if brings its own (or none)
   const parsed = whatIf
-    ? parseKernelRelease(judgedRelease)
+    ? parseKernelRelease(judgedRelease, { version: input.kernel_version_override ?? null, signature: input.version_signature_override ?? null })
     : parseKernelRelease(kernel.release, { version: kernel.version, signature: kernel.version_signature });
   const status = kernelStatus(parsed, kb, bug.id);
   const reasons: ReasonItem[] = [];
   if (whatIf) {
-    reasons.push({ code: 'kernel_what_if', detail: `what-if: judging kernel ${judgedRelease} instead of the running ${kernel.release}` });
+    const identity = [
+      input.kernel_version_override !== undefined ? `uname -v ${JSON.stringify(input.kernel_version_override)}` : null,
+      input.version_signature_override !== undefined ? `version signature ${JSON.stringify(input.version_signature_override)}` : null,
+    ].filter((x) => x !== null);
+    const withIdentity = identity.length > 0 ? ` (with ${identity.join(' and ')})` : ' (release only: no uname -v or version signature given)';
+    reasons.push({ code: 'kernel_what_if', detail: `what-if: judging kernel ${judgedRelease}${withIdentity} instead of the running ${kernel.release}` });
   }
   return { what_if: whatIf, judged_release: judgedRelease, parsed, status, reasons };
 }

@@ -16,6 +16,10 @@ export interface DecisionInput {
   knowledge_base: KnowledgeBase;
   /** What-if: judge this release instead of the running one (a self-test then does not apply). */
   kernel_release_override?: string;
+  /** What-if: the judged kernel's `uname -v` (Debian names its package version there); only with kernel_release_override. */
+  kernel_version_override?: string;
+  /** What-if: the judged kernel's /proc/version_signature (Ubuntu); only with kernel_release_override. */
+  version_signature_override?: string;
   xfsguard_version: string;
   /** The host's QEMU versions (for remedies), or null/absent when not probed. */
   host_qemu?: HostQemu | null;

@@ -24,8 +24,22 @@ function headline(d: Decision): string {
   return d.enable_workaround ? `workaround NEEDED for ${d.path}` : `workaround not needed for ${d.path}`;
 }
 
-function firstDetail(reasons: ReasonItem[], re: RegExp): string | null {
-  return reasons.find((r) => re.test(r.code))?.detail ?? null;
+/** The reason that decided the verdict (override, reproduction, I/O mode, belief, policy, filesystem, kernel). */
+function decidingReason(d: Decision): ReasonItem | null {
+  const order = [
+    /^policy_override_/,
+    /^selftest_(reproduced|trusted|corroborates_belief|timed_out)$/,
+    /^io_mode_not_exposed$/,
+    /^kernel_belief_not_enough$/,
+    /^policy_conservative$/,
+    /^filesystem_(not_xfs|pseudo|network|fuse|unknown|overlay_unresolved)$/,
+    KERNEL_CODES,
+  ];
+  for (const re of order) {
+    const r = d.reasons.find((x) => re.test(x.code) && x.code !== 'kernel_what_if');
+    if (r) return r;
+  }
+  return d.reasons[0] ?? null;
 }
 
 /** The 2–4 line output of `xfsguard check`. */
@@ -38,15 +52,7 @@ export function renderSummary(d: Decision): string {
   const facts =
     `  ${fsText} at ${d.judged_directory}; kernel ${k.judged_release}${k.what_if ? ' (what-if)' : ''}: ${k.parsed.stream}, ` +
     `table ${k.status.status} (rule ${k.status.rule}); ${stText}`;
-  const main =
-    firstDetail(d.reasons, /^policy_override_/) ??
-    firstDetail(d.reasons, /^selftest_(reproduced|trusted)$/) ??
-    firstDetail(d.reasons, /^io_mode_not_exposed$/) ??
-    firstDetail(d.reasons, /^policy_conservative$/) ??
-    firstDetail(d.reasons, /^filesystem_(not_xfs|pseudo|network|fuse|unknown|overlay_unresolved)$/) ??
-    firstDetail(d.reasons, KERNEL_CODES) ??
-    d.reasons[0]?.detail ??
-    null;
+  const main = decidingReason(d)?.detail ?? null;
   const lines = [`${headline(d)}: ${verdictLine(d)} (exit ${exitCodeFor(d)})`, facts];
   if (main !== null) lines.push(`  why: ${main}`);
   const mit = d.mitigations.length > 0 ? `; mitigations: ${d.mitigations.map((m) => m.code).join(', ')} (xfsguard explain)` : '';
@@ -113,7 +119,15 @@ export function renderExplanation(d: Decision): string {
     ]),
   );
   out.push('');
-  out.push(...section('Verdict', [`${verdictLine(d)}`, `${headline(d)} — exit code ${exitCodeFor(d)}`]));
+  const decider = decidingReason(d);
+  out.push(
+    ...section('Verdict', [
+      `${verdictLine(d)}`,
+      `${headline(d)} — exit code ${exitCodeFor(d)}`,
+      ...(decider ? [`decided by [${decider.code}] ${decider.detail}`] : []),
+      `kernel rule ${k.status.rule} (${k.status.confidence}${k.status.comparison ? `; ${k.status.comparison}` : ''}) — source: ${k.status.source}`,
+    ]),
+  );
   if (d.mitigations.length > 0) {
     out.push('');
     out.push(...section('Mitigations', d.mitigations.map((m) => `[${m.code}] ${m.detail}`)));

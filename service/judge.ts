@@ -40,6 +40,9 @@ export interface JudgeRequest {
   io_mode: IoMode | null;
   selftest: SelftestPolicy;
   kernel_release_override?: string;
+  /** What-if identity of that release: its uname -v and /proc/version_signature (only with kernel_release_override). */
+  kernel_version_override?: string;
+  version_signature_override?: string;
   selftestOptions?: SelfTestOptions;
   /** A self-test already at hand for this filesystem (the service keeps them in memory). */
   knownSelfTest?: SelfTestEvidence | null;
@@ -106,6 +109,8 @@ export async function judge(req: JudgeRequest, ctx: JudgeContext): Promise<Judge
     policy: ctx.policy,
     knowledge_base: ctx.knowledgeBase,
     ...(req.kernel_release_override !== undefined ? { kernel_release_override: req.kernel_release_override } : {}),
+    ...(req.kernel_version_override !== undefined ? { kernel_version_override: req.kernel_version_override } : {}),
+    ...(req.version_signature_override !== undefined ? { version_signature_override: req.version_signature_override } : {}),
     xfsguard_version: XFSGUARD_VERSION,
   });
   const qemu = ctx.qemu === undefined ? undefined : await ctx.qemu;

@@ -12,7 +12,8 @@ import { input } from './policies-fixtures.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'xfsguard-policies-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const env = { XFSGUARD_STATE_DIR: path.join(dir, 'state'), XFSGUARD_POLICY: '' };
+const env = { XFSGUARD_STATE_DIR: path.join(dir, 'state'), XFSGUARD_POLICY: path.join(dir, 'policy.json') };
+writeFileSync(env.XFSGUARD_POLICY, '{}');
 
 describe('policy file with a duplicate key', () => {
   test('check refuses it: exit 2, one line naming the key', () => {
@@ -33,6 +34,7 @@ describe('a kernel release with an absurdly long version number', () => {
       assert.equal(r.code, 2, `${cmd}: ${r.stdout}${r.stderr}`);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.doesNotMatch(r.stderr, /internal error/);
+      assert.match(r.stderr, /--kernel-release: a version number of 10 or more digits/);
     }
   });
   test('the engine itself answers unknown (the HTTP API reaches it without the CLI check)', () => {

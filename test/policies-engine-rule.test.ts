@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decide } from '../policies/decide.js';
+import { renderExplanation } from '../policies/explain.js';
 import { kernelStatus, parseKernelRelease } from '../policies/kernel-release.js';
 import { XFS_FALLOCATE_BUG_ID } from '../policies/knowledge-base.js';
 import { input, kernelFacts, KB, selftest } from './policies-fixtures.js';
@@ -46,4 +47,17 @@ describe('engine rule over the whole knowledge base', () => {
     const raced = decide(input({ release: '3.10.0-123.el7.x86_64', selftest: selftest('reproduced', {}, '3.10.0-123.el7.x86_64') }));
     assert.equal(raced.verdict, 'affected');
   });
+});
+
+describe('explain shows the rule and source behind each verdict', () => {
+  for (const release of ['4.18.0-193.el8.x86_64', '3.10.0-1160.el7.x86_64', '3.10.0-123.el7.x86_64', '5.4.0-54-generic', '5.4.203-1-pve', '6.1.192-xfsrace', '5.4.0-1036-azure']) {
+    test(release, () => {
+      const d = decide(input({ release }));
+      const text = renderExplanation(d);
+      const verdict = text.slice(text.indexOf('Verdict:'));
+      assert.match(verdict, /decided by \[[a-z_]+\] /);
+      assert.ok(verdict.includes(`kernel rule ${d.evidence.kernel.status.rule} (`), verdict);
+      assert.match(verdict, /source: \S/);
+    });
+  }
 });

@@ -26,6 +26,7 @@ const files = [
   'test/policies-remedies.test.ts',
   'test/policies-qemu-exposure.test.ts',
   'test/policies-cli-input.test.ts',
+  'test/policies-what-if.test.ts',
   // the CLI, spawned as users run it
   'test/cli.test.ts',
   // the HTTP service: inject, real listeners, a real XFS

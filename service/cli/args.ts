@@ -43,6 +43,28 @@ export function pathOperand(command: string, positionals: string[]): string {
   }
 }
 
+/**
+ * --kernel-version / --version-signature: the rest of a what-if kernel's identity (`uname -v`,
+ * /proc/version_signature). Printable, one line, bounded; only together with --kernel-release.
+ */
+export function whatIfIdentityFlags(values: { 'kernel-release'?: string; 'kernel-version'?: string; 'version-signature'?: string }): {
+  kernel_version_override?: string;
+  version_signature_override?: string;
+} {
+  const out: { kernel_version_override?: string; version_signature_override?: string } = {};
+  for (const [flag, key] of [
+    ['kernel-version', 'kernel_version_override'],
+    ['version-signature', 'version_signature_override'],
+  ] as const) {
+    const value = values[flag];
+    if (value === undefined) continue;
+    if (values['kernel-release'] === undefined) throw new UsageError(`--${flag} describes the what-if kernel: give --kernel-release too`);
+    if (!/^[\x20-\x7e]{1,200}$/.test(value)) throw new UsageError(`--${flag} must be one line of 1 to 200 printable ASCII characters, as the kernel prints it`);
+    out[key] = value;
+  }
+  return out;
+}
+
 /** --kernel-release: something shaped like a `uname -r`, bounded in length. */
 export function kernelReleaseFlag(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;

@@ -220,6 +220,24 @@ export const decisionQuerySchema = z.strictObject({
     .enum(['auto', 'never'])
     .default('never')
     .describe('never (default): only a self-test already known for this boot and filesystem — a GET starts none (POST /v1/selftest does); auto: run one when none is known (shared with concurrent requests)'),
+  kernel_release: z
+    .string()
+    .regex(/^[0-9][0-9A-Za-z._+~^-]{0,199}$/, { message: 'must look like a kernel release (uname -r), e.g. 5.4.0-42-generic' })
+    .optional()
+    .describe('what-if: judge this kernel release (uname -r) instead of the running one; no self-test applies to it'),
+  kernel_version: z
+    .string()
+    .regex(/^[\x20-\x7e]{1,200}$/, { message: 'must be one line of 1 to 200 printable ASCII characters' })
+    .optional()
+    .describe('what-if: that kernel\'s uname -v (Debian names its package version there); needs kernel_release'),
+  version_signature: z
+    .string()
+    .regex(/^[\x20-\x7e]{1,200}$/, { message: 'must be one line of 1 to 200 printable ASCII characters' })
+    .optional()
+    .describe('what-if: that kernel\'s /proc/version_signature (Ubuntu: package version and stable base); needs kernel_release'),
+}).refine((q) => q.kernel_release !== undefined || (q.kernel_version === undefined && q.version_signature === undefined), {
+  message: 'kernel_version and version_signature describe the what-if kernel: give kernel_release too',
+  path: ['kernel_release'],
 });
 
 export const decisionResponseSchema = decisionSchema

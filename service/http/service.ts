@@ -147,10 +147,15 @@ export class XfsguardService {
     if (!aboveMissingRoot) throw notAllowed(fs.requested_path, fs.judged_directory, this.policy);
   }
 
-  async decide(path: string, ioMode: JudgeRequest['io_mode'], selftest: 'auto' | 'never'): Promise<Judgement> {
+  async decide(
+    path: string,
+    ioMode: JudgeRequest['io_mode'],
+    selftest: 'auto' | 'never',
+    whatIf: Pick<JudgeRequest, 'kernel_release_override' | 'kernel_version_override' | 'version_signature_override'> = {},
+  ): Promise<Judgement> {
     const ctx = this.context();
     await this.turns.next();
-    const judgement = await this.judgeFn({ path, io_mode: ioMode, selftest, selftestOptions: this.selftestDefaults }, ctx);
+    const judgement = await this.judgeFn({ path, io_mode: ioMode, selftest, selftestOptions: this.selftestDefaults, ...whatIf }, ctx);
     this.checkResolvedForDecision(judgement.filesystem);
     return judgement;
   }

@@ -3,7 +3,7 @@ import { renderSummary } from '../../../policies/explain.js';
 import { describeQemu } from '../../../policies/qemu-exposure.js';
 import { gatherQemuFacts } from '../../../probes/qemu.js';
 import { judge } from '../../judge.js';
-import { kernelReleaseFlag, oneOf, parseCommandArgs, pathOperand, positiveInt } from '../args.js';
+import { kernelReleaseFlag, oneOf, parseCommandArgs, pathOperand, positiveInt, whatIfIdentityFlags } from '../args.js';
 import { CONTEXT_FLAGS, CONTEXT_HELP, loadContext } from '../context.js';
 import { EXIT_CODES_HELP } from '../exit-codes.js';
 import type { CommandIo } from '../command.js';
@@ -23,6 +23,10 @@ Options:
                             the I/O mode the VM uses (default: assume an exposed one)
   --kernel-release R        what-if: judge kernel release R instead of the running one
                             (no self-test applies to a kernel that is not running)
+  --kernel-version V        what-if: that kernel's \`uname -v\` (Debian: names the package
+                            version, e.g. "#1 SMP Debian 5.10.209-2 (2024-01-31)")
+  --version-signature S     what-if: that kernel's /proc/version_signature (Ubuntu, e.g.
+                            "Ubuntu 5.4.0-42.46-generic 5.4.44")
   --budget-ms MS            time budget for a self-test run here (default 20000)
 ${CONTEXT_HELP}
 
@@ -36,6 +40,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     selftest: { type: 'string' },
     aio: { type: 'string' },
     'kernel-release': { type: 'string' },
+    'kernel-version': { type: 'string' },
+    'version-signature': { type: 'string' },
     'budget-ms': { type: 'string' },
     ...CONTEXT_FLAGS,
   });
@@ -44,6 +50,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const ioMode = oneOf('aio', values.aio, ['native', 'io_uring', 'threads'] as const) ?? null;
   const budget = positiveInt('budget-ms', values['budget-ms'], 3_600_000);
   const release = kernelReleaseFlag(values['kernel-release']);
+  const identity = whatIfIdentityFlags(values);
   // the host's QEMU versions are read while the path is judged: they are evidence too
   const ctx = { ...loadContext(values), qemu: gatherQemuFacts({ timeoutMs: QEMU_PROBE_TIMEOUT_MS }) };
   const { decision } = await judge(
@@ -52,6 +59,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       io_mode: ioMode,
       selftest,
       ...(release !== undefined ? { kernel_release_override: release } : {}),
+      ...identity,
       selftestOptions: { budget_ms: budget },
     },
     ctx,

@@ -3,7 +3,7 @@ import { renderExplanation } from '../../../policies/explain.js';
 import { describeQemu } from '../../../policies/qemu-exposure.js';
 import { gatherQemuFacts } from '../../../probes/qemu.js';
 import { judge } from '../../judge.js';
-import { kernelReleaseFlag, oneOf, parseCommandArgs, pathOperand } from '../args.js';
+import { kernelReleaseFlag, oneOf, parseCommandArgs, pathOperand, whatIfIdentityFlags } from '../args.js';
 import type { CommandIo } from '../command.js';
 import { CONTEXT_FLAGS, CONTEXT_HELP, loadContext } from '../context.js';
 import { EXIT_CODES_HELP } from '../exit-codes.js';
@@ -17,7 +17,9 @@ Uses a stored self-test of this boot; runs none unless --selftest auto|always is
 Options:
   --selftest auto|always|never    (default never)
   --aio native|io_uring|threads
-  --kernel-release R
+  --kernel-release R              what-if: judge kernel release R
+  --kernel-version V              what-if: its \`uname -v\` (Debian package version)
+  --version-signature S           what-if: its /proc/version_signature (Ubuntu)
 ${CONTEXT_HELP}
 
 ${EXIT_CODES_HELP}`;
@@ -29,16 +31,19 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     selftest: { type: 'string' },
     aio: { type: 'string' },
     'kernel-release': { type: 'string' },
+    'kernel-version': { type: 'string' },
+    'version-signature': { type: 'string' },
     ...CONTEXT_FLAGS,
   });
   const target = pathOperand('explain', positionals);
   const selftest = oneOf('selftest', values.selftest, ['auto', 'always', 'never'] as const) ?? 'never';
   const ioMode = oneOf('aio', values.aio, ['native', 'io_uring', 'threads'] as const) ?? null;
   const release = kernelReleaseFlag(values['kernel-release']);
+  const identity = whatIfIdentityFlags(values);
   // the host's QEMU versions are read while the path is judged: they are evidence too
   const ctx = { ...loadContext(values), qemu: gatherQemuFacts({ timeoutMs: QEMU_PROBE_TIMEOUT_MS }) };
   const { decision } = await judge(
-    { path: target, io_mode: ioMode, selftest, ...(release !== undefined ? { kernel_release_override: release } : {}) },
+    { path: target, io_mode: ioMode, selftest, ...(release !== undefined ? { kernel_release_override: release } : {}), ...identity },
     ctx,
   );
   const { warning, lines } = describeQemu(decision);

@@ -27,7 +27,12 @@ const decisionRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app,
       const started = performance.now();
       const { query } = request;
       const path = svc.checkPath(query.path);
-      const { decision, selftest_ran } = await svc.decide(path, query.aio ?? null, query.selftest);
+      const whatIf = {
+        ...(query.kernel_release !== undefined ? { kernel_release_override: query.kernel_release } : {}),
+        ...(query.kernel_version !== undefined ? { kernel_version_override: query.kernel_version } : {}),
+        ...(query.version_signature !== undefined ? { version_signature_override: query.version_signature } : {}),
+      };
+      const { decision, selftest_ran } = await svc.decide(path, query.aio ?? null, query.selftest, whatIf);
       // One id per answer: the request id is the decision id, in the body, the X-Request-Id
       // header and the log line (whose reqId is the same).
       const decisionId = request.id;
