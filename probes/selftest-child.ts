@@ -2,7 +2,7 @@
 // device blocks this process in uninterruptible sleep, never the caller, which abandons it at
 // its deadline. Protocol over the IPC channel: parent sends one ChildStart (and maybe a cancel);
 // the child sends every RaceResult as it finishes, then 'done' (or 'native_error').
-import { loadNative } from '../native/index.js';
+import { loadNative, type NativeBinding } from '../native/index.js';
 import type { RaceResult } from '../native/types.js';
 import { runPairs, type DirectoryIdentity, type RunLimits, type RunPair } from './selftest-runs.js';
 
@@ -22,12 +22,18 @@ function send(m: ChildMessage): void {
   if (process.connected) process.send?.(m);
 }
 
+// Loaded before saying 'ready': the parent's deadline then counts the test alone, not Node's start-up.
+let native: NativeBinding | null = null;
+let nativeError = '';
+try {
+  native = loadNative();
+} catch (err) {
+  nativeError = err instanceof Error ? err.message : String(err);
+}
+
 async function start(m: ChildStart): Promise<void> {
-  let native;
-  try {
-    native = loadNative();
-  } catch (err) {
-    send({ type: 'native_error', message: err instanceof Error ? err.message : String(err) });
+  if (native === null) {
+    send({ type: 'native_error', message: nativeError });
     process.disconnect();
     return;
   }
