@@ -3,6 +3,7 @@ import type { FilesystemFacts, IoMode, KernelFacts, SelfTestEvidence } from '../
 import type { KernelStatus, ParsedKernelRelease } from './kernel-release.js';
 import type { KnowledgeBase } from './knowledge-base-schema.js';
 import type { OperatorPolicy } from './operator-policy.js';
+import type { HostQemu, Remedy } from './remedies.js';
 
 export interface DecisionInput {
   filesystem: FilesystemFacts;
@@ -16,6 +17,8 @@ export interface DecisionInput {
   /** What-if: judge this release instead of the running one (a self-test then does not apply). */
   kernel_release_override?: string;
   xfsguard_version: string;
+  /** The host's QEMU versions (for remedies), or null/absent when not probed. */
+  host_qemu?: HostQemu | null;
 }
 
 export type Verdict = 'affected' | 'fixed' | 'not_affected' | 'unknown';
@@ -39,6 +42,8 @@ export interface Decision {
   path: string;
   judged_directory: string;
   enable_workaround: boolean;
+  /** Settings per platform that keep the disks at this path out of the race (policies/remedies.ts). */
+  remedies: Remedy[];
   verdict: Verdict;
   confidence: DecisionConfidence;
   reasons: ReasonItem[];

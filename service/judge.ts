@@ -1,5 +1,6 @@
 // One judgement of a path, shared by the CLI, the HTTP service and the boot check: probe the
 // filesystem and kernel, find or run the self-test, and hand the facts to the pure decision.
+import { randomUUID } from 'node:crypto';
 import { decide } from '../policies/decide.js';
 import type { Decision } from '../policies/decide.js';
 import type { KnowledgeBase } from '../policies/knowledge-base-schema.js';
@@ -40,8 +41,14 @@ export interface JudgeRequest {
   knownSelfTest?: SelfTestEvidence | null;
 }
 
+/**
+ * A decision as every edge hands it out: one id and time per answer, the same in `check --json`,
+ * the HTTP response (and its X-Request-Id), the decision log line and the boot-check file.
+ */
+export type IdentifiedDecision = { decision_id: string; decided_at: string } & Decision;
+
 export interface Judgement {
-  decision: Decision;
+  decision: IdentifiedDecision;
   filesystem: FilesystemFacts;
   /** A self-test ran (or was joined) for this answer. */
   selftest_ran: boolean;
@@ -87,7 +94,7 @@ export async function judge(req: JudgeRequest, ctx: JudgeContext): Promise<Judge
     selftest = { report, cached: false, age_ms: 0 };
     ran = true;
   }
-  const decision = decide({
+  const decided = decide({
     filesystem,
     kernel,
     selftest,
@@ -97,5 +104,6 @@ export async function judge(req: JudgeRequest, ctx: JudgeContext): Promise<Judge
     ...(req.kernel_release_override !== undefined ? { kernel_release_override: req.kernel_release_override } : {}),
     xfsguard_version: XFSGUARD_VERSION,
   });
+  const decision: IdentifiedDecision = { decision_id: randomUUID(), decided_at: new Date().toISOString(), ...decided };
   return { decision, filesystem, selftest_ran: ran };
 }

@@ -171,7 +171,8 @@ Napi::Value RunRace(const Napi::CallbackInfo& info) {
     if (s == "auto") p.window = xfsguard::Window::Auto;
     else if (s == "beyond_eof") p.window = xfsguard::Window::BeyondEof;
     else if (s == "eof_prealloc") p.window = xfsguard::Window::EofPrealloc;
-    else return Rejected(env, "window must be 'auto', 'beyond_eof' or 'eof_prealloc'");
+    else if (s == "below_range") p.window = xfsguard::Window::BelowRange;
+    else return Rejected(env, "window must be 'auto', 'beyond_eof', 'eof_prealloc' or 'below_range'");
   }
   if (!GetProp(o, "stop_on_first", &v)) return RejectPending(env);
   if (!v.IsUndefined()) {

@@ -78,6 +78,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler(errorHandler);
+  // Every answer names its request (decisions: the decision id), to follow it into the journal.
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
   app.addHook('onRequest', hostHeaderHook);
   if (deps.auth !== undefined) app.addHook('onRequest', authHook(deps.auth));
   app.addHook('onResponse', requestLogHook(svc.metrics));

@@ -2,16 +2,18 @@
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { XFSGUARD_VERSION } from '../../package-info.js';
 import type { XfsguardService } from '../service.js';
-import { errorSchema, hostResponseSchema } from '../schemas.js';
+import { hostResponseSchema, problems, responseOf } from '../schemas.js';
 
 const hostRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app, { svc }, done) => {
   app.get(
     '/v1/host',
     {
       schema: {
+        operationId: 'getHost',
         summary: 'Kernel, host, knowledge base, policy in force and known self-tests',
+        description: 'What the service judges with: the kernel probed at start-up (its distro from /etc/os-release, the same probe for kernel and host), the knowledge base revision, the policy and the self-tests known per filesystem.',
         tags: ['host'],
-        response: { 200: hostResponseSchema, 500: errorSchema, 503: errorSchema },
+        response: { 200: responseOf('Host, kernel, policy and self-tests', hostResponseSchema), ...problems(400, 500, 503) },
       },
     },
     () => {
@@ -23,7 +25,8 @@ const hostRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app, { s
         started_at: new Date(state.started_at).toISOString(),
         uptime_s: Math.round((now - state.started_at) / 1000),
         kernel: ctx.kernel!,
-        host: state.host ?? { hostname: null, arch: null, platform: null, distro: null, note: 'host facts not gathered' },
+        // the distro comes from the kernel probe (/etc/os-release), so kernel and host never disagree
+        host: { ...(state.host ?? { hostname: null, arch: null, platform: null, distro: null, note: 'host facts not gathered' }), distro: ctx.kernel!.distro },
         native_addon: svc.native,
         knowledge_base: { revision: svc.knowledgeBase.revision },
         policy: {
