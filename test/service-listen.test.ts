@@ -310,6 +310,25 @@ describe('xfsguard serve (a process)', () => {
     }
   });
 
+  test('SIGTERM while starting (listening, not yet ready) is a clean stop: exit 0, socket removed (issue 8.6)', async () => {
+    const sock = socketPath();
+    const policyFile = path.join(base, 'policy-early.json');
+    writeFileSync(policyFile, JSON.stringify({ allowed_roots: [root] }));
+    const proc = spawn(process.execPath, [...cli, '--socket', sock, '--policy', policyFile, '--state-dir', path.join(base, 'state')], {
+      cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: '' },
+    });
+    let out = '';
+    proc.stdout.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      if (/Server listening/.test(out) && !proc.killed) proc.kill('SIGTERM');
+    });
+    const exited = new Promise<[number | null, string | null]>((r) => proc.once('exit', (code, signal) => r([code, signal])));
+    const [code, signal] = await exited;
+    assert.deepEqual([code, signal], [0, null], `a clean exit, not death by signal: ${out}`);
+    assert.match(out, /"msg":"(signal received before ready: stopping|signal received)"/);
+    assert.equal(existsSync(sock), false, 'the socket is removed');
+  });
+
   test('refuses to start with a bad policy: exit 2 and the reason', () => {
     const bad = path.join(base, 'bad-policy.json');
     writeFileSync(bad, JSON.stringify({ allowed_roots: ['relative/dir'], mode: 'yolo' }));

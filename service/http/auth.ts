@@ -5,7 +5,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errorBody } from './error-mapping.js';
+import { PROBLEM_JSON, errorBody } from './error-mapping.js';
 
 export interface PeerCredentials {
   pid: number;
@@ -61,7 +61,7 @@ export function peerAllowed(cred: PeerCredentials, cfg: AuthConfig): boolean {
 
 function deny(request: FastifyRequest, reply: FastifyReply, status: 401 | 403, code: string, message: string) {
   if (status === 401) void reply.header('www-authenticate', 'Bearer realm="xfsguard"');
-  return reply.code(status).send(errorBody(request, status, code, message));
+  return reply.code(status).type(PROBLEM_JSON).send(errorBody(request, status, code, message));
 }
 
 export function authHook(cfg: AuthConfig) {

@@ -323,8 +323,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
  * Starts the service and shuts it down gracefully on SIGTERM/SIGINT (or a fatal error). Resolves
  * with the exit code once it has stopped; close-with-grace then ends the process.
  */
-export async function runServer(opts: ServerOptions & { graceMs?: number }): Promise<number> {
+export async function runServer(opts: ServerOptions & { graceMs?: number; stop?: AbortSignal }): Promise<number> {
   const server = await startServer(opts);
+  // SIGTERM/SIGINT while starting (systemd stopping a unit not yet ready) is a clean stop: exit 0
+  // after the same graceful close, never a death by signal (143) that leaves the socket behind.
+  if (opts.stop?.aborted === true) {
+    server.app.log.info({ signal: opts.stop.reason as unknown }, 'signal received before ready: stopping');
+    await server.close();
+    return 0;
+  }
   return new Promise<number>((resolve) => {
     closeWithGrace({ delay: opts.graceMs ?? 10_000, logger: { error: (m: unknown) => server.app.log.error(m) } }, async ({ signal, err }) => {
       if (err !== undefined) server.app.log.error({ err }, 'fatal error: shutting down');

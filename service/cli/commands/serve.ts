@@ -34,11 +34,25 @@ Options:
   --log-level LEVEL         fatal, error, warn, info (default), debug, trace
 ${CONTEXT_HELP}
 
-Exit codes: 0 stopped cleanly; 2 bad usage, policy or knowledge base (nothing started); 1 internal error.`;
+Exit codes: 0 stopped cleanly (also on SIGTERM/SIGINT before it was ready); 2 bad usage, policy or knowledge base (nothing started); 1 internal error.`;
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export async function run(argv: string[], _io: CommandIo): Promise<number> {
+  // Until the server's own handlers are in place, a stop signal is remembered, not fatal.
+  const stop = new AbortController();
+  const early = (signal: NodeJS.Signals) => stop.abort(signal);
+  process.on('SIGTERM', early);
+  process.on('SIGINT', early);
+  try {
+    return await serve(argv, stop.signal);
+  } finally {
+    process.off('SIGTERM', early);
+    process.off('SIGINT', early);
+  }
+}
+
+async function serve(argv: string[], stop: AbortSignal): Promise<number> {
   const { values, positionals } = parseCommandArgs('serve', argv, {
     socket: { type: 'string' },
     'no-socket': { type: 'boolean' },
@@ -88,6 +102,7 @@ export async function run(argv: string[], _io: CommandIo): Promise<number> {
       allowRemote: values['allow-remote'] === true,
       logger: defaultLoggerOptions(level),
       ...(budget !== undefined ? { selftest: { budget_ms: budget } } : {}),
+      stop,
     });
   } catch (err) {
     if (err instanceof ServeConfigError) throw new UsageError(`serve: ${err.message}`);
