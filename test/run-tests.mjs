@@ -27,6 +27,7 @@ const files = [
   'test/service-metrics.test.ts',
   'test/service-openapi.test.ts',
   'test/service-journal.test.ts',
+  'test/service-kubevirt.test.ts',
   'test/service-listen.test.ts',
   'test/service-xfs.test.ts',
   'test/service-vs-cli.test.ts',
