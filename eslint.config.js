@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'eslint.config.js', 'test/run-tests.mjs'] },
+  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'eslint.config.js', 'test/run-tests.mjs', 'tools/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -5,7 +5,7 @@ import type { DecisionConfidence, Judged, ReasonItem } from './decide-types.js';
 import { isLocalFs, type FsAssessment } from './decide-filesystem.js';
 import type { IoModeAssessment } from './decide-io-mode.js';
 import { kernelReason, type KernelAssessment } from './decide-kernel.js';
-import { cleanIterations, selftestNoteOnKernel, selftestSummary, type SelftestAssessment } from './decide-selftest.js';
+import { cleanIterations, reportExtras, selftestNoteOnKernel, selftestReproduced, selftestSummary, type SelftestAssessment } from './decide-selftest.js';
 import type { KbBug, KbConfidence } from './knowledge-base-schema.js';
 import type { OperatorPolicy } from './operator-policy.js';
 import type { DecisionInput } from './decide-types.js';
@@ -33,6 +33,13 @@ function judgeReproduced(a: Assessments): Judged {
       detail: `the self-test reproduced the race ${r.reproductions} time(s) in ${selftestSummary(a.selftest.used!)}${a.fs.kind !== 'xfs' ? ` (on ${a.fs.fs_type}, not XFS)` : ''} — evidence beats the tables (${a.kernel.status.status} by rule ${a.kernel.status.rule})`,
     },
   ];
+  if (reportExtras(a.selftest.used).below_range_outcome === 'reproduced') {
+    reasons.push({
+      code: 'selftest_below_range_reproduced',
+      detail:
+        'the race also reproduced with an extending write in flight BELOW a beyond-EOF ZERO_RANGE: QEMU ≥ 4.1.1 serialises only from the zeroed offset up, so its own workaround does not suffice on this kernel — only aio=threads, cache=writeback or a fixed kernel',
+    });
+  }
   if (!a.io.exposed && isLocalFs(a.fs.kind)) {
     return { verdict: 'not_affected', confidence: confidenceOf(a.bug.io_modes.confidence), reasons: [...reasons, a.io.reason] };
   }
@@ -68,10 +75,30 @@ function judgeUnknownKernel(a: Assessments, policy: OperatorPolicy): Judged {
   return { verdict: 'unknown', confidence: 'low', reasons };
 }
 
+/**
+ * The engine rule: a belief never turns the workaround off. A table saying fixed / not present only at
+ * confidence belief (custom kernels by version, bare versions below 3.15, …) becomes unknown, unless a clean
+ * self-test on this boot and filesystem with enough iterations agrees with it.
+ */
+function judgeBelief(a: Assessments, policy: OperatorPolicy, saysSafe: 'fixed' | 'not_affected'): Judged {
+  const cleanRuns = cleanIterations(a.selftest.used);
+  const min = policy.trust_selftest_min_iterations;
+  if (cleanRuns !== null && cleanRuns >= min) {
+    const detail = `the table's ${saysSafe === 'fixed' ? 'fixed' : 'not present'} rests on a belief (rule ${a.kernel.status.rule}); a clean self-test of ${cleanRuns} iterations (≥ ${min}) on this boot and filesystem agrees with it`;
+    return { verdict: saysSafe, confidence: 'low', reasons: [{ code: 'selftest_corroborates_belief', detail }] };
+  }
+  const seen = cleanRuns === null ? 'no clean self-test of this boot' : `a clean self-test of only ${cleanRuns} iterations (< ${min})`;
+  const detail = `the table's ${saysSafe === 'fixed' ? 'fixed' : 'not present'} rests on a belief (rule ${a.kernel.status.rule}) and a belief never turns the workaround off; ${seen} — a clean self-test of ≥ ${min} iterations on this filesystem decides`;
+  return { verdict: 'unknown', confidence: 'low', reasons: [{ code: 'kernel_belief_not_enough', detail }] };
+}
+
 /** The kernel table's status as a verdict. */
 function judgeByKernelTable(a: Assessments, policy: OperatorPolicy): Judged {
   const k = a.kernel.status;
   const conf = confidenceOf(k.confidence);
+  if (k.confidence === 'belief' && (k.status === 'fixed' || k.status === 'not_present')) {
+    return judgeBelief(a, policy, k.status === 'fixed' ? 'fixed' : 'not_affected');
+  }
   switch (k.status) {
     case 'affected':
       return { verdict: 'affected', confidence: conf, reasons: [] };
@@ -92,12 +119,18 @@ function judgeXfs(a: Assessments, policy: OperatorPolicy): Judged {
   reasons.push(a.io.reason);
   if (!a.io.exposed) return { verdict: 'not_affected', confidence: confidenceOf(a.bug.io_modes.confidence), reasons };
   if (a.fs.kind === 'local_unknown') return { verdict: 'unknown', confidence: 'low', reasons };
+  const timeout = reportExtras(a.selftest.used).timeout;
+  if (timeout) {
+    // a device that does not answer says nothing about the kernel, and the tables are not asked instead (issue 8.3)
+    const detail = `the self-test's device did not respond within ${timeout.deadline_ms} ms: ${timeout.message}`;
+    return { verdict: 'unknown', confidence: 'low', reasons: [...reasons, { code: 'selftest_timed_out', detail }] };
+  }
   const j = judgeByKernelTable(a, policy);
   return { ...j, reasons: [...reasons, ...j.reasons] };
 }
 
 export function combine(a: Assessments, policy: OperatorPolicy): Judged {
-  if (a.selftest.used?.report.outcome === 'reproduced') return judgeReproduced(a);
+  if (selftestReproduced(a.selftest.used)) return judgeReproduced(a);
   if (a.fs.kind === 'xfs' || a.fs.kind === 'local_unknown') return judgeXfs(a, policy);
   return judgeNotXfs(a);
 }

@@ -26,7 +26,7 @@ export function setUpstream(out: ParsedKernelRelease, v: UpstreamVersion): void 
 
 /** Mainline release candidate: 5.5.0-rc1, 5.5-rc1 (with a local suffix → custom). */
 export const parseReleaseCandidate: StreamParser = ({ out, base, rest }) => {
-  const rc = /^-rc(\d+)(.*)$/.exec(rest);
+  const rc = /^-rc(\d{1,9})(.*)$/.exec(rest);
   if (!rc) return false;
   setUpstream(out, { ...base, rc: Number(rc[1]) });
   if (rc[2] === '' || rc[2] === '+') {
@@ -78,6 +78,7 @@ export const parseEnterpriseLinux: StreamParser = ({ out, rest }) => {
   }
   if (/^uek/.test(tail)) {
     out.stream = 'custom';
+    out.vendor = 'oracle-uek';
     out.notes.push('Oracle UEK: its own kernel line, not the RHEL kernel');
     return true;
   }
@@ -171,11 +172,39 @@ export const parseSuse: StreamParser = ({ out, rest }) => {
   return true;
 };
 
-/** Anything else with a readable x.y.z: a custom build of that upstream version. */
+/** Ubuntu's mainline PPA: 5.4.69-050469-generic, 5.5.0-050500rc1-generic — vanilla kernel.org builds. */
+export const parseUbuntuMainlinePpa: StreamParser = ({ out, base, rest }) => {
+  const m = /^-(\d{6,8})(?:rc(\d{1,9}))?-([a-z][a-z0-9-]*)$/.exec(rest);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  if (!m || m[1] !== `${pad(base.major)}${pad(base.minor)}${pad(base.patch)}`) return false;
+  if (m[2] !== undefined) setUpstream(out, { ...base, rc: Number(m[2]) });
+  out.stream = 'custom';
+  out.vendor = 'ubuntu-mainline-ppa';
+  out.distro_release = rest.slice(1);
+  out.flavour = m[3]!;
+  out.notes.push('Ubuntu mainline PPA build: vanilla kernel.org sources at the version it names');
+  return true;
+};
+
+/** Vendor builds whose release carries the real kernel.org patch level (distro-fixes.md, last section). */
+const PATCH_LEVEL_VENDORS: readonly [RegExp, NonNullable<ParsedKernelRelease['vendor']>, string][] = [
+  [/^-\d+-pve$/, 'proxmox', 'Proxmox VE kernel'],
+  [/^-\d+-lts$|^-arch\d+-\d+$/, 'arch', 'Arch Linux kernel'],
+  [/\.amzn2(?:int)?(?:\.(?:x86_64|aarch64))?$/, 'amazon-linux-2', 'Amazon Linux 2 kernel'],
+  [/^-\d+-g[0-9a-f]{7,40}$/, 'chromeos', 'ChromeOS-style build (git describe from the stable tag it names)'],
+];
+
+/** Anything else with a readable x.y.z: a custom build of that upstream version (or a known vendor's build of it). */
 export const parseCustom: StreamParser = ({ out, rest }) => {
   out.stream = 'custom';
   out.distro_release = rest.replace(/^[-.+_]/, '');
-  out.notes.push(`unrecognised suffix ${JSON.stringify(rest)}: treated as a custom kernel of upstream ${out.upstream_string}`);
+  const vendor = PATCH_LEVEL_VENDORS.find(([re]) => re.test(rest));
+  if (vendor !== undefined) {
+    out.vendor = vendor[1];
+    out.notes.push(`${vendor[2]}: stable ${out.upstream_string} plus its own patches`);
+  } else {
+    out.notes.push(`unrecognised suffix ${JSON.stringify(rest)}: treated as a custom kernel of upstream ${out.upstream_string}`);
+  }
   return true;
 };
 
@@ -185,6 +214,7 @@ export const STREAM_PARSERS: readonly StreamParser[] = [
   parsePlain,
   parseEnterpriseLinux,
   parseFedora,
+  parseUbuntuMainlinePpa,
   parseDebian,
   parseUbuntu,
   parseSuse,

@@ -1,5 +1,5 @@
 // The shape of a parsed kernel release, shared by the stream parsers and the knowledge-base lookup.
-import type { KernelStream } from './knowledge-base-schema.js';
+import type { KernelStream, KernelVendor } from './knowledge-base-schema.js';
 
 export type { KernelStream } from './knowledge-base-schema.js';
 
@@ -22,6 +22,8 @@ export interface ParsedKernelRelease {
   package_version: string | null;
   flavour: string | null;
   arch: string | null;
+  /** A `custom` kernel recognised as a vendor build that carries the real kernel.org patch level (pve, Arch, …). */
+  vendor: KernelVendor | null;
   /** How the stream was recognised, for explanations. */
   notes: string[];
 }

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
+import { startDecisionPeer } from './helpers/decision-peer.js';
 import { CLI, REPO_ROOT } from './helpers/run-cli.js';
 
 const HOOK = path.join(REPO_ROOT, 'service', 'hooks', 'libvirt-qemu');
@@ -23,29 +23,12 @@ const notBuilt = existsSync(CLI) ? false : `${CLI} not built`;
 const XFSGUARD = path.join(work, 'xfsguard');
 writeFileSync(XFSGUARD, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"\n`, { mode: 0o755 });
 
-// ---- the service peer: paths containing "native" or "root" are affected, "unknown" unknown,
-// "broken" a 500, "slow" never answers; everything else fixed. Reasons listed as decide() does:
-// the deciding one is not the last. ----
+// The service: a recording peer on a real unix socket (test/helpers/decision-peer.ts).
 const SOCK = path.join(work, 'svc.sock');
-const asked: { path: string; aio: string | null; selftest: string | null }[] = [];
-const reasons = (decider: { code: string; detail: string }) => [
-  { code: 'filesystem_xfs', detail: 'on local XFS' }, decider, { code: 'io_mode_exposed', detail: 'aio=native submits asynchronous O_DIRECT writes: exposed' },
-];
-const server = http.createServer((req, res) => {
-  const q = new URL(req.url ?? '/', 'http://x').searchParams;
-  const p = q.get('path') ?? '';
-  asked.push({ path: p, aio: q.get('aio'), selftest: q.get('selftest') });
-  const send = (code: number, body: unknown) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  if (p.includes('slow')) return;
-  if (p.includes('broken')) return send(500, { code: 'internal', message: 'boom' });
-  if (p.includes('unknown')) return send(200, { verdict: 'unknown', enable_workaround: true, reasons: reasons({ code: 'kernel_unknown', detail: 'nothing is known about this kernel' }) });
-  if (/native|root/.test(p)) return send(200, { verdict: 'affected', enable_workaround: true, reasons: reasons({ code: 'selftest_reproduced', detail: 'the race was reproduced on this filesystem' }) });
-  send(200, { verdict: 'fixed', enable_workaround: false, reasons: reasons({ code: 'kernel_fixed_upstream', detail: 'fixed' }) });
-});
-await new Promise<void>((resolve) => server.listen(SOCK, resolve));
+const peer = await startDecisionPeer(SOCK);
+const asked = peer.asked;
 test.after(() => {
-  server.closeAllConnections();
-  server.close();
+  peer.close();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -62,10 +45,10 @@ function xml(name: string): string {
 }
 
 /** Runs the shim asynchronously (the service peer lives in this process). */
-function runHook(args: string[], input: string, env: Record<string, string> = {}, hook = HOOK): Promise<HookRun> {
+function runHook(args: string[], input: string, env: Record<string, string> = {}): Promise<HookRun> {
   asked.length = 0;
   const started = Date.now();
-  const child = spawn(hook, args, {
+  const child = spawn(HOOK, args, {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', XFSGUARD_HOOK_CONF: '/nonexistent', XFSGUARD_HOOK_XFSGUARD: XFSGUARD, XFSGUARD_HOOK_SOCKET: SOCK, XFSGUARD_HOOK_SYSLOG: '0', XFSGUARD_HOOK_POOL_DIRS: POOLS, ...env },
   });
   let stdout = '';

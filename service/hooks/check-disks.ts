@@ -17,12 +17,18 @@ export interface DiskQuestion {
   file: string;
 }
 
+/** A disk whose image could not be located: "disk vda (volume x in pool p)" and why. */
+export interface Unresolved {
+  what: string;
+  why: string;
+}
+
 export interface StartCheck {
   /** "domain web1", "VM 101": how the log names the guest. */
   label: string;
   disks: DiskQuestion[];
   /** Disks that could not be turned into a question (e.g. an unresolvable volume): cannot answer. */
-  unresolved: string[];
+  unresolved: Unresolved[];
 }
 
 async function answerOf(d: DiskQuestion, conf: HookConfig): Promise<Answer> {
@@ -38,7 +44,7 @@ export async function checkStart(c: StartCheck, conf: HookConfig, log: HookLog):
     log.log('warning', `${c.label}: ${what}: xfsguard could not answer: ${why}`);
     if (enforce && conf.onError === 'refuse') refusals.push(`${what}: xfsguard could not answer (${why})`);
   };
-  for (const u of c.unresolved) cannot(u.split(':')[0] ?? u, u.slice(u.indexOf(':') + 1).trim());
+  for (const u of c.unresolved) cannot(u.what, u.why);
   const answers = await Promise.all(c.disks.map((d) => answerOf(d, conf)));
   answers.forEach((a, i) => {
     const d = c.disks[i] as DiskQuestion;

@@ -21,6 +21,8 @@ export interface HookConfig {
   socketTimeoutMs: number;
   verbose: boolean;
   syslog: boolean;
+  /** Also append the log lines here (hosts without syslog); null: not. */
+  logFile: string | null;
   /** libvirt's pool XML directories (tests point this at their own). */
   poolDirs: string[] | null;
 }
@@ -63,6 +65,7 @@ export function loadHookConfig(env: NodeJS.ProcessEnv = process.env): HookConfig
     socketTimeoutMs: int(get('SOCKET_TIMEOUT_MS', '2000'), 2000, 50),
     verbose: get('VERBOSE', '0') === '1',
     syslog: (env.XFSGUARD_HOOK_SYSLOG ?? '1') !== '0',
+    logFile: get('LOG_FILE', '') === '' ? null : get('LOG_FILE', ''),
     poolDirs: pools === '' ? null : pools.split(':').filter((d) => d !== ''),
   };
 }

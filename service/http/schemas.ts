@@ -141,6 +141,22 @@ export const selfTestEvidenceSchema = z.object({
   age_ms: z.number(),
 });
 
+// ---------------------------------------------------------------- host QEMU
+
+const qemuExposureSchema = z.enum(['exposed', 'workaround', 'no_trigger', 'unknown']);
+const qemuBinaryExposureSchema = z.object({
+  path: z.string(),
+  version: z.string().nullable(),
+  exposure: qemuExposureSchema.describe('exposed: has the qcow2 zero-write trigger without the serialisation (4.1.0); workaround: serialises (≥ 4.1.1); no_trigger: < 4.1'),
+  confidence: z.enum(['verified', 'inferred']),
+  detail: z.string(),
+});
+const qemuAssessmentShape = {
+  exposure: qemuExposureSchema.nullable().describe('the worst over the QEMU binaries found; null when none was found'),
+  binaries: z.array(qemuBinaryExposureSchema),
+};
+export const qemuEvidenceSchema = z.object({ ...qemuAssessmentShape, note: z.string().nullable() }).meta({ id: 'QemuEvidence' });
+
 // ---------------------------------------------------------------- decision
 
 const reasonSchema = z.object({ code: z.string(), detail: z.string() });
@@ -183,6 +199,7 @@ export const decisionSchema = z
       selftest: selfTestEvidenceSchema.nullable(),
       selftest_used: z.boolean(),
       io_mode: z.enum(['native', 'io_uring', 'threads']).nullable(),
+      qemu: qemuEvidenceSchema.optional().describe('the QEMU binaries on this host and whether each is exposed'),
     }),
     mitigations: z.array(reasonSchema),
     policy: z.object({
@@ -201,8 +218,8 @@ export const decisionQuerySchema = z.strictObject({
     .describe('the I/O mode the VM uses (QEMU aio=); omitted: assume an exposed one'),
   selftest: z
     .enum(['auto', 'never'])
-    .default('auto')
-    .describe('auto: use this boot\'s self-test for the filesystem, or run one (shared with concurrent requests); never: only a known one'),
+    .default('never')
+    .describe('never (default): only a self-test already known for this boot and filesystem — a GET starts none (POST /v1/selftest does); auto: run one when none is known (shared with concurrent requests)'),
 });
 
 export const decisionResponseSchema = decisionSchema
@@ -245,6 +262,26 @@ export const hostResponseSchema = z
       distro: distroSchema.nullable(),
       note: z.string().nullable(),
     }),
+    qemu: z
+      .object({
+        searched: z.array(z.string()),
+        duration_ms: z.number(),
+        note: z.string().nullable(),
+        ...qemuAssessmentShape,
+        versions: z.array(
+          z.object({
+            path: z.string(),
+            real_path: z.string(),
+            role: z.enum(['system', 'kvm', 'img']),
+            version: z.string().nullable(),
+            build: z.string().nullable(),
+            version_line: z.string().nullable(),
+            error: z.string().nullable(),
+          }),
+        ),
+      })
+      .nullable()
+      .describe('QEMU binaries found at start-up (PATH, /usr/libexec, /usr/bin, /usr/local/bin), their versions and exposure'),
     native_addon: z.object({ available: z.boolean(), error: z.string().nullable() }),
     knowledge_base: z.object({ revision: z.string() }),
     policy: z.object({

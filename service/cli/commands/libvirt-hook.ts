@@ -2,7 +2,7 @@
 // libvirt's qemu hook runs (through the sh shim service/hooks/libvirt-qemu). At "prepare" it asks
 // about every exposed disk; every other operation exits 0 at once, printing nothing (a failing
 // "reconnect" kills running VMs; "migrate"/"restore" read stdout as XML).
-import { cannotJudge, checkStart, guarded, REFUSE, type DiskQuestion } from '../../hooks/check-disks.js';
+import { cannotJudge, checkStart, guarded, REFUSE, type DiskQuestion, type Unresolved } from '../../hooks/check-disks.js';
 import { loadHookConfig, type HookConfig } from '../../hooks/hook-config.js';
 import { HookLog } from '../../hooks/hook-log.js';
 import { domainDisks } from '../../libvirt/domain-xml.js';
@@ -26,6 +26,7 @@ Settings (/etc/xfsguard/hook.conf KEY=VALUE, or environment XFSGUARD_HOOK_KEY):
   SOCKET=/run/xfsguard/xfsguard.sock   the service ("" = always judge in this process)
   SOCKET_TIMEOUT_MS=2000    a slower service answer is given up for the in-process judgement
   VERBOSE=1                 also log the disks not asked about, and why
+  LOG_FILE=PATH             also append the log lines to PATH (hosts without syslog)
 
 Exit codes: 0 start; ${REFUSE} refuse (the shim turns it into 1); anything else is the shim's to
 ignore.`;
@@ -44,10 +45,10 @@ async function readStdin(): Promise<string> {
 }
 
 /** Domain XML -> the questions to ask, resolving volume disks through their pools. */
-async function questions(xml: string, conf: HookConfig, log: HookLog, label: string): Promise<{ disks: DiskQuestion[]; unresolved: string[] }> {
+async function questions(xml: string, conf: HookConfig, log: HookLog, label: string): Promise<{ disks: DiskQuestion[]; unresolved: Unresolved[] }> {
   const parsed = domainDisks(xml);
   const disks: DiskQuestion[] = [];
-  const unresolved: string[] = [];
+  const unresolved: Unresolved[] = [];
   const skipped = [...parsed.skipped];
   for (const d of parsed.exposed) {
     if (d.kind === 'file') {
@@ -57,7 +58,7 @@ async function questions(xml: string, conf: HookConfig, log: HookLog, label: str
     const r = await resolveVolume(d.pool, d.volume, { ...(conf.poolDirs !== null ? { poolDirs: conf.poolDirs } : {}), timeoutMs: Math.min(3000, conf.timeoutMs) });
     if ('file' in r) disks.push({ target: d.target, io: d.io, file: r.file });
     else if ('skip' in r) skipped.push(`${d.target}: ${r.skip}`);
-    else unresolved.push(`disk ${d.target} (volume ${d.volume} in pool ${d.pool}): ${r.error}`);
+    else unresolved.push({ what: `disk ${d.target} (volume ${d.volume} in pool ${d.pool})`, why: r.error });
   }
   if (conf.verbose && skipped.length > 0) log.log('info', `${label}: not checked: ${skipped.join(', ')}`);
   return { disks, unresolved };
@@ -67,13 +68,13 @@ export async function run(argv: string[], _io: CommandIo): Promise<number> {
   const [domain = '?', operation = ''] = argv;
   if (operation !== 'prepare') return 0;
   const conf = loadHookConfig();
-  const log = new HookLog(conf.syslog);
+  const log = new HookLog(conf.syslog, conf.logFile);
   const label = `domain ${domain}`;
   // libvirt waits for this process: whatever a fallback judgement left behind must not hold it.
   setTimeout(() => process.exit(process.exitCode ?? 0), conf.timeoutMs + 2000).unref();
   return guarded(label, conf, log, async () => {
     let xml: string;
-    let q: { disks: DiskQuestion[]; unresolved: string[] };
+    let q: { disks: DiskQuestion[]; unresolved: Unresolved[] };
     try {
       xml = await readStdin();
       q = await questions(xml, conf, log, label);

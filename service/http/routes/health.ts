@@ -1,5 +1,6 @@
 // GET /livez (the process answers) and GET /readyz (start-up is over and not shutting down).
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { hungDevices } from '../../../probes/selftest-process.js';
 import type { XfsguardService } from '../service.js';
 import { XFSGUARD_VERSION } from '../../package-info.js';
 import { HEALTH_CONTENT_TYPE, healthSchema, problems, responseOf } from '../schemas.js';
@@ -11,6 +12,16 @@ function probeCheck(svc: XfsguardService): { status: 'pass' | 'warn' | 'fail'; o
   return {
     status: stalled ? 'fail' : 'warn',
     output: `${stuck} filesystem probe${stuck > 1 ? 's have' : ' has'} not returned (a hung mount?)${stalled ? `: at most ${maxStuck}, new decisions and self-tests are refused until they return` : ''}`,
+  };
+}
+
+/** Self-tests abandoned on a device that did not respond and still stuck there: a warning naming them. */
+function hungCheck(): { status: 'pass' | 'warn'; output?: string } {
+  const hung = hungDevices();
+  if (hung.length === 0) return { status: 'pass' };
+  return {
+    status: 'warn',
+    output: hung.map((h) => `device ${h.device} did not respond: its self-test has been stuck since ${h.since}`).join('; '),
   };
 }
 
@@ -56,6 +67,7 @@ const healthRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app, {
           ? { status: 'pass' as const }
           : { status: 'warn' as const, output: `self-tests come back unsupported: ${svc.native.error ?? 'native addon unavailable'}` },
         filesystem_probes: probeCheck(svc),
+        selftest_devices: hungCheck(),
       };
       const failed = reason !== null || svc.probes.stalled;
       const status = failed ? 'fail' : Object.values(checks).some((c) => c.status === 'warn') ? 'warn' : 'pass';

@@ -1,0 +1,51 @@
+// Bundles the CLI (after tsc) so that start-up reads a handful of files, not dozens: one entry
+// file, one chunk per command (main.ts loads commands with import()), shared chunks for what
+// several commands use. Libraries that only compute (zod, semver, the zod type provider) are
+// bundled; the rest stays in node_modules and is imported as usual, because it finds its own files
+// at run time (pino's transport workers, swagger-ui's static assets, systeminformation's helpers).
+// Output replaces dist/service/cli/xfsguard.js, the path package.json's bin and the units use.
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = path.join(root, 'dist', 'service', 'cli');
+const BUNDLED = new Set(['zod', 'semver', 'fastify-type-provider-zod']);
+
+/** Every bare import is external unless its package is in BUNDLED. */
+const externalPackages = {
+  name: 'external-packages',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('node:')) return { external: true };
+      const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+      return BUNDLED.has(name) ? undefined : { path: args.path, external: true };
+    });
+  },
+};
+
+rmSync(path.join(outdir, 'chunks'), { recursive: true, force: true });
+const result = await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: { xfsguard: 'service/cli/xfsguard.ts' },
+  outdir,
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  keepNames: true,
+  legalComments: 'linked',
+  plugins: [externalPackages],
+  // semver is CommonJS: its bundled require() calls need a require in ESM output.
+  banner: { js: "import { createRequire as __xfsguardRequire } from 'node:module'; const require = __xfsguardRequire(import.meta.url);" },
+  logLevel: "warning",
+  metafile: process.env.XFSGUARD_BUNDLE_META !== undefined,
+});
+if (result.metafile) {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(process.env.XFSGUARD_BUNDLE_META, JSON.stringify(result.metafile));
+}
