@@ -33,6 +33,8 @@ const files = [
   'test/service-app.test.ts',
   'test/service-metrics.test.ts',
   'test/service-openapi.test.ts',
+  'test/service-journal.test.ts',
+  'test/service-kubevirt.test.ts',
   'test/service-turns.test.ts',
   'test/service-listen.test.ts',
   'test/service-xfs.test.ts',

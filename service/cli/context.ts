@@ -4,6 +4,7 @@ import { DEFAULT_POLICY_PATH, POLICY_ENV, PolicyError, defaultPolicy, parsePolic
 import { readRegularFileSync } from '../../probes/regular-file.js';
 import { SelfTestCache, resolveStateDir } from '../../probes/selftest-cache.js';
 import { StateDirError, checkStateDirSync } from '../../probes/state-dir.js';
+import { PRIORITY, journalLine } from '../journal.js';
 import type { JudgeContext } from '../judge.js';
 import { UsageError } from './usage-error.js';
 
@@ -19,7 +20,7 @@ export const CONTEXT_HELP = `  --policy FILE        operator policy (default ${D
   --state-dir DIR      where self-test results are kept (default /var/lib/xfsguard, or $XFSGUARD_STATE_DIR)`;
 
 export function warnToStderr(message: string): void {
-  process.stderr.write(`xfsguard: warning: ${message}\n`);
+  process.stderr.write(`${journalLine(PRIORITY.warning, `xfsguard: warning: ${message}`)}\n`);
 }
 
 /**

@@ -19,6 +19,7 @@ import { buildApp, type AppDeps } from './app.js';
 import { ServiceMetrics } from './metrics.js';
 import { ServiceState } from './state.js';
 import { gatherHostFacts, type HostFacts } from '../../probes/host.js';
+import { isJournalStream, prefixPinoLine } from '../journal.js';
 import { gatherQemuFacts, type QemuFacts } from '../../probes/qemu.js';
 
 export const DEFAULT_SOCKET_PATH = '/run/xfsguard/xfsguard.sock';
@@ -83,6 +84,8 @@ export function defaultLoggerOptions(level = process.env.LOG_LEVEL ?? 'info'): F
       // not installed (production): JSON
     }
   }
+  // Under systemd with stdout on the journal: a <N> priority prefix per line (journalctl -p works).
+  if (isJournalStream(1)) return { level, hooks: { streamWrite: prefixPinoLine } };
   return { level };
 }
 
