@@ -2,7 +2,7 @@
   'targets': [
     {
       'target_name': 'xfsguard_native',
-      'sources': ['native/src/addon.cc', 'native/src/race.cc'],
+      'sources': ['native/src/addon.cc', 'native/src/race.cc', 'native/src/peercred.cc'],
       'dependencies': ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_maybe"],
       'defines': ['NAPI_VERSION=8', 'NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS'],
       'cflags!': ['-fno-exceptions'],

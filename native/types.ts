@@ -5,6 +5,7 @@ export type Engine = 'aio' | 'io_uring';
 /** Which size-setting fallocate to race: FALLOC_FL_ZERO_RANGE (QEMU qcow2) or mode 0 (fstests generic/586). */
 export type FallocMode = 'zero-range' | 'alloc';
 export type RaceOutcome = 'reproduced' | 'not_reproduced' | 'unsupported';
+export type RaceWindow = 'beyond_eof' | 'eof_prealloc' | 'below_range';
 
 export interface RaceOptions {
   /** Directory on the filesystem under test; the scratch file is created in it. Named in messages. */
@@ -29,9 +30,12 @@ export interface RaceOptions {
    * Where the write goes (optional; default 'auto'): 'beyond_eof' = generic/586 shape (write at B into
    * an empty file, fallocate [0,B)); 'eof_prealloc' = write at EOF (0) into blocks preallocated with
    * FALLOC_FL_KEEP_SIZE, fallocate [0,B), so io_uring's inline IOCB_NOWAIT issue is accepted instead of
-   * punted to an io-wq worker; 'auto' = aio → beyond_eof, io_uring → eof_prealloc.
+   * punted to an io-wq worker; 'auto' = aio → beyond_eof, io_uring → eof_prealloc;
+   * 'below_range' = an extending write [0,io) in flight BELOW a beyond-EOF fallocate [io+B, io+2B):
+   * lost there, QEMU's own serialising workaround (>= 4.1.1) does not protect (it only orders
+   * requests at or above the zeroed offset).
    */
-  window?: 'auto' | 'beyond_eof' | 'eof_prealloc';
+  window?: 'auto' | RaceWindow;
   /** Stop at the first reproduction (default true); false runs until a limit, to measure the share. */
   stop_on_first?: boolean;
 }
@@ -75,8 +79,8 @@ export interface RaceResult {
   scratch: 'o_tmpfile' | 'unlinked_name' | 'none';
   cancelled: boolean;
   reason: RaceRefusal | null;
-  /** The write placement used ('beyond_eof' or 'eof_prealloc'). */
-  window?: 'beyond_eof' | 'eof_prealloc';
+  /** The write placement used. */
+  window?: RaceWindow;
   /** Iterations whose completion was already posted when fallocate was issued (nothing tested). */
   completed_before_fallocate?: number;
   /** Milliseconds from the start of the run to the end of the first reproducing iteration. */

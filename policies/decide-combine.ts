@@ -5,7 +5,7 @@ import type { DecisionConfidence, Judged, ReasonItem } from './decide-types.js';
 import { isLocalFs, type FsAssessment } from './decide-filesystem.js';
 import type { IoModeAssessment } from './decide-io-mode.js';
 import { kernelReason, type KernelAssessment } from './decide-kernel.js';
-import { cleanIterations, selftestNoteOnKernel, selftestSummary, type SelftestAssessment } from './decide-selftest.js';
+import { cleanIterations, reportExtras, selftestNoteOnKernel, selftestReproduced, selftestSummary, type SelftestAssessment } from './decide-selftest.js';
 import type { KbBug, KbConfidence } from './knowledge-base-schema.js';
 import type { OperatorPolicy } from './operator-policy.js';
 import type { DecisionInput } from './decide-types.js';
@@ -33,6 +33,13 @@ function judgeReproduced(a: Assessments): Judged {
       detail: `the self-test reproduced the race ${r.reproductions} time(s) in ${selftestSummary(a.selftest.used!)}${a.fs.kind !== 'xfs' ? ` (on ${a.fs.fs_type}, not XFS)` : ''} — evidence beats the tables (${a.kernel.status.status} by rule ${a.kernel.status.rule})`,
     },
   ];
+  if (reportExtras(a.selftest.used).below_range_outcome === 'reproduced') {
+    reasons.push({
+      code: 'selftest_below_range_reproduced',
+      detail:
+        'the race also reproduced with an extending write in flight BELOW a beyond-EOF ZERO_RANGE: QEMU ≥ 4.1.1 serialises only from the zeroed offset up, so its own workaround does not suffice on this kernel — only aio=threads, cache=writeback or a fixed kernel',
+    });
+  }
   if (!a.io.exposed && isLocalFs(a.fs.kind)) {
     return { verdict: 'not_affected', confidence: confidenceOf(a.bug.io_modes.confidence), reasons: [...reasons, a.io.reason] };
   }
@@ -112,12 +119,18 @@ function judgeXfs(a: Assessments, policy: OperatorPolicy): Judged {
   reasons.push(a.io.reason);
   if (!a.io.exposed) return { verdict: 'not_affected', confidence: confidenceOf(a.bug.io_modes.confidence), reasons };
   if (a.fs.kind === 'local_unknown') return { verdict: 'unknown', confidence: 'low', reasons };
+  const timeout = reportExtras(a.selftest.used).timeout;
+  if (timeout) {
+    // a device that does not answer says nothing about the kernel, and the tables are not asked instead (issue 8.3)
+    const detail = `the self-test's device did not respond within ${timeout.deadline_ms} ms: ${timeout.message}`;
+    return { verdict: 'unknown', confidence: 'low', reasons: [...reasons, { code: 'selftest_timed_out', detail }] };
+  }
   const j = judgeByKernelTable(a, policy);
   return { ...j, reasons: [...reasons, ...j.reasons] };
 }
 
 export function combine(a: Assessments, policy: OperatorPolicy): Judged {
-  if (a.selftest.used?.report.outcome === 'reproduced') return judgeReproduced(a);
+  if (selftestReproduced(a.selftest.used)) return judgeReproduced(a);
   if (a.fs.kind === 'xfs' || a.fs.kind === 'local_unknown') return judgeXfs(a, policy);
   return judgeNotXfs(a);
 }

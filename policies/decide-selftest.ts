@@ -66,7 +66,27 @@ export function selftestNoteOnKernel(used: SelfTestEvidence | null, tableSaysFix
   return null;
 }
 
+/**
+ * Fields of the self-test report that come with h/native's work and may not have landed yet: typed here,
+ * read when present. below_range_outcome (contract C1): an extending write in flight BELOW a beyond-EOF
+ * ZERO_RANGE — 'reproduced' means QEMU's own serialisation does not suffice. timeout (issue 8.3): the
+ * device did not answer by the deadline.
+ */
+export interface SelfTestReportExtras {
+  below_range_outcome?: SelfTestEvidence['report']['outcome'] | null;
+  timeout?: { deadline_ms: number; message: string } | null;
+}
+
+export function reportExtras(ev: SelfTestEvidence | null): SelfTestReportExtras {
+  return ev === null ? {} : (ev.report as SelfTestEvidence['report'] & SelfTestReportExtras);
+}
+
+/** The self-test reproduced the race: in its main cases, or in the below-range case (C1). */
+export function selftestReproduced(ev: SelfTestEvidence | null): boolean {
+  return ev !== null && (ev.report.outcome === 'reproduced' || reportExtras(ev).below_range_outcome === 'reproduced');
+}
+
 /** Iterations of a clean self-test that applies, or null. */
 export function cleanIterations(used: SelfTestEvidence | null): number | null {
-  return used !== null && used.report.outcome === 'not_reproduced' ? used.report.iterations : null;
+  return used !== null && used.report.outcome === 'not_reproduced' && !selftestReproduced(used) ? used.report.iterations : null;
 }

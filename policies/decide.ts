@@ -11,7 +11,8 @@
 //     under trust-selftest with enough iterations;
 //  4. a per-path operator override forces enable/disable last (the verdict stays what the evidence says).
 import { combine, type Assessments } from './decide-combine.js';
-import { assessFilesystem, type FsKind } from './decide-filesystem.js';
+import { assessFilesystem } from './decide-filesystem.js';
+import { pickMitigations } from './decide-mitigations.js';
 import { assessIoMode } from './decide-io-mode.js';
 import { assessKernel } from './decide-kernel.js';
 import { assessSelftest } from './decide-selftest.js';
@@ -27,30 +28,12 @@ export type { Decision, DecisionConfidence, DecisionInput, Judged, KernelEvidenc
 export { confidenceOf } from './decide-combine.js';
 
 /** Exit codes: 0 workaround not needed; 10 needed, affected; 11 needed, cannot be ruled out. */
-export const EXIT_NOT_NEEDED = 0;
-export const EXIT_AFFECTED = 10;
-export const EXIT_NOT_RULED_OUT = 11;
-
-export function exitCodeFor(decision: Pick<Decision, 'enable_workaround' | 'verdict'>): number {
-  if (!decision.enable_workaround) return EXIT_NOT_NEEDED;
-  return decision.verdict === 'affected' ? EXIT_AFFECTED : EXIT_NOT_RULED_OUT;
-}
+export { EXIT_AFFECTED, EXIT_NOT_NEEDED, EXIT_NOT_RULED_OUT, exitCodeFor } from './exit-codes.js';
 
 function bugOf(kb: KnowledgeBase): KbBug {
   const bug = kb.bugs.find((b) => b.id === XFS_FALLOCATE_BUG_ID);
   if (!bug) throw new Error(`knowledge base ${kb.revision} has no entry for ${XFS_FALLOCATE_BUG_ID}`);
   return bug;
-}
-
-function pickMitigations(bug: KbBug, kind: FsKind): ReasonItem[] {
-  const wanted = new Set<string>(['any']);
-  if (kind === 'xfs') wanted.add('xfs');
-  else if (kind === 'network' || kind === 'fuse') wanted.add('network');
-  else {
-    wanted.add('xfs');
-    wanted.add('network');
-  }
-  return bug.mitigations.filter((m) => wanted.has(m.applies_to)).map((m) => ({ code: m.code, detail: m.detail }));
 }
 
 /** Step "operator overrides": the longest prefix of the requested path or the judged directory. */
@@ -75,7 +58,7 @@ export function decide(input: DecisionInput): Decision {
   const a: Assessments = { input, bug, kernel: k, selftest: st, fs: assessFilesystem(fs), io: assessIoMode(bug, input.io_mode) };
   const judged = combine(a, policy);
   const needed = judged.verdict === 'affected' || judged.verdict === 'unknown';
-  const mitigations = needed ? pickMitigations(bug, a.fs.kind) : [];
+  const mitigations = needed ? pickMitigations(bug, a.fs.kind, st.used) : [];
   const ov = applyOverride(fs, policy, needed);
   const reasons = [...k.reasons, ...st.reasons, ...judged.reasons, ...(ov.reason === null ? [] : [ov.reason])];
   return {

@@ -499,13 +499,19 @@ export const KNOWLEDGE_BASE_DATA = {
           code: 'qemu_serialises_post_eof_zeroes',
           applies_to: 'any',
           detail:
-            'QEMU ≥ 4.1.1 / 4.2.0 serialises post-EOF write-zeroes itself (292d06b925b2): keep that enabled — do not run QEMU 4.1.0 or builds that drop the workaround',
+            'QEMU ≥ 4.1.1 / 4.2.0 serialises post-EOF write-zeroes itself (292d06b925b2): keep that enabled — do not run QEMU 4.1.0 or builds that drop the workaround (not sufficient when the self-test reproduced the race below the zeroed range)',
           sources: [SRC.qemu_workaround],
         },
         {
           code: 'use_aio_threads',
           applies_to: 'xfs',
           detail: 'use aio=threads instead of aio=native or aio=io_uring for images on this path (synchronous O_DIRECT writes are not exposed)',
+          sources: [SRC.io_modes],
+        },
+        {
+          code: 'use_cache_writeback',
+          applies_to: 'xfs',
+          detail: 'use cache=writeback (cache.direct=off) for images on this path: buffered writes hold the inode lock until the size is updated, so they are not exposed',
           sources: [SRC.io_modes],
         },
         {

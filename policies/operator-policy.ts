@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { findDuplicateKey } from './json-duplicate-keys.js';
 import { formatIssueMessage, formatIssuePath } from './knowledge-base-schema.js';
 
 export const DEFAULT_POLICY_PATH = '/etc/xfsguard/policy.json';
@@ -118,6 +119,10 @@ export function parsePolicy(text: string, file: string): OperatorPolicy {
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new PolicyError(`${file}: (root): expected a JSON object`, file);
+  }
+  const dup = findDuplicateKey(text);
+  if (dup !== null) {
+    throw new PolicyError(`${file}: duplicate key ${JSON.stringify(dup.key)} at line ${dup.line} column ${dup.column}: which one applies would be ambiguous`, file);
   }
   const r = PolicyFileSchema.safeParse(data);
   if (!r.success) {

@@ -7,6 +7,7 @@
 // So 4.1.0 is exposed, older releases lack the trigger, 4.1.1 and later serialise. Development
 // snapshots between releases (x.y.50 and up) are judged by what is known of them, else unknown.
 import semver from 'semver';
+import type { Decision } from './decide-types.js';
 
 export type QemuExposure = 'exposed' | 'workaround' | 'no_trigger' | 'unknown';
 
@@ -100,4 +101,38 @@ export function qemuWarning(enableWorkaround: boolean, qemu: QemuAssessment | nu
     code: 'exposed_qemu_on_affected_kernel',
     detail: `this kernel needs QEMU's workaround here, and ${list} lacks it (QEMU 4.1.0: the qcow2 zero-write trigger without the serialisation): qcow2 images opened with cache.direct=on and aio=native/io_uring will lose data — upgrade QEMU to ≥ 4.1.1 or use aio=threads now`,
   };
+}
+
+/** What a decision's evidence says about the host's QEMU. */
+export interface QemuEvidence extends QemuAssessment {
+  /** What the probe could not do (binaries left out, versions unread), if anything. */
+  note: string | null;
+}
+
+/** A decision whose evidence carries the host's QEMU. */
+export type DecisionWithQemu = Decision & { evidence: Decision['evidence'] & { qemu: QemuEvidence } };
+
+/**
+ * Adds the host's QEMU to a decision's evidence and, when the workaround is needed here and a QEMU
+ * lacks it, puts that warning first among the reasons: it is what the operator must hear first.
+ */
+export function withQemuEvidence(decision: Decision, binaries: readonly QemuVersionFacts[], note: string | null = null): DecisionWithQemu {
+  const assessment = assessQemu(binaries);
+  const warning = qemuWarning(decision.enable_workaround, assessment);
+  return {
+    ...decision,
+    reasons: warning === null ? decision.reasons : [warning, ...decision.reasons],
+    evidence: { ...decision.evidence, qemu: { ...assessment, note } },
+  };
+}
+
+/** For people: the headline warning (or null) and one line per QEMU binary, from a decision's evidence. */
+export function describeQemu(decision: Decision): { warning: string | null; lines: string[] } {
+  const qemu = (decision.evidence as Partial<DecisionWithQemu['evidence']>).qemu;
+  if (qemu === undefined) return { warning: null, lines: [] };
+  const warning = decision.reasons.find((r) => r.code === 'exposed_qemu_on_affected_kernel')?.detail ?? null;
+  const lines = qemu.binaries.map((b) => `${b.path} ${b.version ?? '(version unknown)'}: ${b.exposure} — ${b.detail}`);
+  if (qemu.binaries.length === 0) lines.push('no QEMU binary found (PATH, /usr/libexec, /usr/bin, /usr/local/bin)');
+  if (qemu.note !== null) lines.push(`note: ${qemu.note}`);
+  return { warning: warning === null ? null : `WARNING: ${warning}`, lines };
 }

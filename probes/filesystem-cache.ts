@@ -1,6 +1,9 @@
 // For a busy service: the facts of a path are reused for a short time, each reuse checked by one
 // statfs of the judged directory (same filesystem type still there; free space refreshed). A full
 // probe costs five thread-pool round trips and an error object for every missing path component.
+// On a local filesystem that reuse is a synchronous statfs (a few µs, no thread-pool round trip,
+// no timer): it cannot hang the way a network or FUSE mount can, which keep the async, time-bounded one.
+import { statfsSync } from 'node:fs';
 import { probeFilesystem, statfsFacts } from './filesystem.js';
 import type { FilesystemFacts } from './types.js';
 
@@ -26,6 +29,22 @@ export class FilesystemFactsCache {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /**
+   * The reused facts of a path on a local filesystem, checked by a synchronous statfs, or null
+   * (not cached, too old, not local, or the check failed): then call probe().
+   */
+  fresh(absolute: string): FilesystemFacts | null {
+    const hit = this.entries.get(absolute);
+    if (hit === undefined || hit.facts.fs_class !== 'local' || this.now() - hit.at >= this.ttlMs) return null;
+    try {
+      const sfs = statfsSync(hit.facts.judged_directory);
+      if (Number(sfs.type) >>> 0 !== hit.facts.magic) return null;
+      return { ...hit.facts, free_bytes: Number(sfs.bavail) * Number(sfs.bsize) };
+    } catch {
+      return null;
+    }
   }
 
   async probe(absolute: string): Promise<FilesystemFacts> {

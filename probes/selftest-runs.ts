@@ -4,7 +4,7 @@
 // rename or symlink swap after the check cannot move the test (or its result) to another disk.
 import { closeSync } from 'node:fs';
 import type { NativeBinding } from '../native/index.js';
-import type { Engine, FallocMode, OpenedDirectory, RaceResult } from '../native/types.js';
+import type { Engine, FallocMode, OpenedDirectory, RaceResult, RaceWindow } from '../native/types.js';
 import type { SelfTestReport } from './types.js';
 
 /** What the caller checked about the directory (FilesystemFacts' fields). */
@@ -41,8 +41,9 @@ export function reportIsStorable(report: SelfTestReport): boolean {
   return !report.runs.some((r) => r.cancelled || (r.reason !== null && TRANSIENT_STAGES.has(r.reason.stage)));
 }
 
-export function refusedRun(engine: Engine, mode: FallocMode, stage: string, errno: string, message: string): RaceResult {
+export function refusedRun({ engine, mode, window }: RunPair, stage: string, errno: string, message: string): RaceResult {
   return {
+    ...(window !== undefined ? { window } : {}),
     engine, mode, outcome: 'unsupported', iterations: 0, reproductions: 0, in_flight_iterations: 0,
     first_reproduction: null, io_sizes: [], duration_ms: 0, bytes_written: 0, block_size: 0,
     scratch: 'none', cancelled: false, reason: { stage, errno, message },
@@ -58,12 +59,21 @@ export function identityMismatch(opened: OpenedDirectory, want: DirectoryIdentit
   return diffs.length === 0 ? null : `${want.path} changed after it was checked (${diffs.join('; ')}): not tested`;
 }
 
+/** One run: engine × mode, and where the write goes (default: the engine's usual window). */
+export interface RunPair {
+  engine: Engine;
+  mode: FallocMode;
+  window?: RaceWindow;
+}
+
 export interface RunPairsOptions {
   native: NativeBinding;
   directory: DirectoryIdentity;
-  pairs: readonly { engine: Engine; mode: FallocMode }[];
+  pairs: readonly RunPair[];
   limits: RunLimits;
   cancel: Int32Array;
+  /** A run made after the others only when one of them reproduced the race, with what is left of the limits. */
+  ifReproduced?: RunPair;
   /** Told each run as it finishes (the child process streams them to its parent). */
   onRun?: (r: RaceResult) => void;
 }
@@ -77,27 +87,30 @@ export async function runPairs(o: RunPairsOptions): Promise<RaceResult[]> {
   };
   const opened = o.native.openDirectory(o.directory.path);
   if ('error' in opened) {
-    for (const { engine, mode } of o.pairs) push(refusedRun(engine, mode, 'directory_open', opened.error.errno, opened.error.message));
+    for (const pair of o.pairs) push(refusedRun(pair, 'directory_open', opened.error.errno, opened.error.message));
     return runs;
   }
   try {
     const mismatch = identityMismatch(opened, o.directory);
     const started = Date.now();
-    for (const [i, { engine, mode }] of o.pairs.entries()) {
+    const all = [...o.pairs];
+    for (let i = 0; i < all.length; i++) {
+      const pair = all[i]!;
+      const { engine, mode, window } = pair;
       if (mismatch !== null) {
-        push(refusedRun(engine, mode, 'directory_changed', 'EXDEV', mismatch));
+        push(refusedRun(pair, 'directory_changed', 'EXDEV', mismatch));
         continue;
       }
       if (Atomics.load(o.cancel, 0) !== 0) {
-        push({ ...refusedRun(engine, mode, 'cancelled', '', 'the self-test was cancelled'), cancelled: true });
+        push({ ...refusedRun(pair, 'cancelled', '', 'the self-test was cancelled'), cancelled: true });
         continue;
       }
       // What is left of the budget is shared by the runs still to come.
-      const remainingRuns = o.pairs.length - i;
+      const remainingRuns = all.length - i;
       const spentBytes = runs.reduce((n, r) => n + r.bytes_written, 0);
       const runBytes = Math.floor((o.limits.max_bytes - spentBytes) / remainingRuns);
       if (runBytes < MIN_RUN_BYTES) {
-        push(refusedRun(engine, mode, 'byte_budget', '', `the byte budget leaves ${Math.max(0, runBytes)} bytes for this run; it needs at least ${MIN_RUN_BYTES}`));
+        push(refusedRun(pair, 'byte_budget', '', `the byte budget leaves ${Math.max(0, runBytes)} bytes for this run; it needs at least ${MIN_RUN_BYTES}`));
         continue;
       }
       push(
@@ -106,12 +119,14 @@ export async function runPairs(o: RunPairsOptions): Promise<RaceResult[]> {
           directory_fd: opened.fd,
           engine,
           mode,
+          ...(window !== undefined ? { window } : {}),
           max_iterations: o.limits.iterations,
           budget_ms: Math.max(1, Math.floor((o.limits.budget_ms - (Date.now() - started)) / remainingRuns)),
           max_bytes: runBytes,
           cancel: o.cancel,
         }),
       );
+      if (i === o.pairs.length - 1 && o.ifReproduced !== undefined && runs.some((r) => r.outcome === 'reproduced')) all.push(o.ifReproduced);
     }
   } finally {
     closeSync(opened.fd);

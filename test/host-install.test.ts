@@ -38,6 +38,7 @@ test('install into a staging root: command, units, default policy; idempotent; d
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stdout, /systemctl/, 'no systemctl advice or runs for a staging root');
   assert.deepEqual(tree(root), [
+    'etc/xfsguard/api-token',
     'etc/xfsguard/policy.json',
     'usr/lib/systemd/system/xfsguard-boot.service',
     'usr/lib/systemd/system/xfsguard-refresh.service',
@@ -45,6 +46,7 @@ test('install into a staging root: command, units, default policy; idempotent; d
     'usr/lib/systemd/system/xfsguard.service',
     'usr/local/bin/xfsguard',
   ]);
+  assert.equal(mode(path.join(root, 'etc/xfsguard/api-token')), 0o640, 'the API token (issue 8.4) is not world-readable');
   const wrapper = path.join(root, 'usr/local/bin/xfsguard');
   assert.equal(mode(wrapper), 0o755);
   assert.equal(mode(path.join(root, 'usr/lib/systemd/system/xfsguard.service')), 0o644);
@@ -114,11 +116,11 @@ test('uninstall leaves policy and state; --purge removes them; foreign files are
   const dry = runCli(['uninstall', '--root', root, '--dry-run', '--purge']);
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, /would remove/);
-  assert.equal(tree(root).length, 7, 'dry run removed nothing');
+  assert.equal(tree(root).length, 8, 'dry run removed nothing');
 
   const u = runCli(['uninstall', '--root', root]);
   assert.equal(u.code, 0, u.stderr);
-  assert.deepEqual(tree(root), ['etc/xfsguard/policy.json', 'var/lib/xfsguard/selftest-254-0.json']);
+  assert.deepEqual(tree(root), ['etc/xfsguard/api-token', 'etc/xfsguard/policy.json', 'var/lib/xfsguard/selftest-254-0.json']);
   const again = runCli(['uninstall', '--root', root]);
   assert.equal(again.code, 0, 'idempotent');
   assert.match(again.stdout, /not present/);

@@ -276,14 +276,39 @@ describe('operator overrides', () => {
 });
 
 describe('mitigations and exit codes', () => {
-  test('affected XFS lists the four mitigations', () => {
+  test('affected XFS lists the five mitigations', () => {
     const d = decide(input({ release: K.affected }));
     assert.deepEqual(
       d.mitigations.map((m) => m.code).sort(),
-      ['place_on_non_xfs', 'qemu_serialises_post_eof_zeroes', 'upgrade_kernel', 'use_aio_threads'].sort(),
+      ['place_on_non_xfs', 'qemu_serialises_post_eof_zeroes', 'upgrade_kernel', 'use_aio_threads', 'use_cache_writeback'].sort(),
     );
     assert.match(d.mitigations.find((m) => m.code === 'qemu_serialises_post_eof_zeroes')!.detail, /4\.1\.1.*4\.2\.0/);
     assert.match(d.mitigations.find((m) => m.code === 'upgrade_kernel')!.detail, /5\.5.*5\.4\.69/);
+  });
+  test('C1: a below-range reproduction drops QEMU\'s serialisation from the sufficient mitigations', () => {
+    const release = K.fixed;
+    const below = (o: 'reproduced' | 'not_reproduced' | null, outcome: 'reproduced' | 'not_reproduced' = 'reproduced') =>
+      selftest(outcome, { below_range_outcome: o } as Partial<SelfTestEvidence['report']>, release);
+    const d = decide(input({ release, selftest: below('reproduced') }));
+    assert.equal(d.verdict, 'affected');
+    assert.deepEqual(d.mitigations.map((m) => m.code).sort(), ['upgrade_kernel', 'use_aio_threads', 'use_cache_writeback']);
+    assert.ok(codes(d).includes('selftest_below_range_reproduced'));
+    // only the main cases reproduced: QEMU's serialisation still counts
+    const main = decide(input({ release, selftest: below('not_reproduced') }));
+    assert.ok(main.mitigations.some((m) => m.code === 'qemu_serialises_post_eof_zeroes'));
+    assert.ok(!codes(main).includes('selftest_below_range_reproduced'));
+    // the below-range case alone is a reproduction too: never a clean self-test
+    const onlyBelow = decide(input({ release, selftest: below('reproduced', 'not_reproduced') }));
+    assert.equal(onlyBelow.verdict, 'affected');
+    assert.ok(!onlyBelow.mitigations.some((m) => m.code === 'qemu_serialises_post_eof_zeroes'));
+  });
+  test('a self-test whose device timed out: unknown, says so, the tables are not asked instead', () => {
+    const release = K.fixed;
+    const ev = selftest('unsupported', { timeout: { deadline_ms: 5000, message: 'device did not respond' } } as Partial<SelfTestEvidence['report']>, release);
+    const d = decide(input({ release, selftest: ev }));
+    assert.equal(d.verdict, 'unknown');
+    assert.equal(d.enable_workaround, true);
+    assert.ok(codes(d).includes('selftest_timed_out'));
   });
   test('exitCodeFor', () => {
     assert.equal(exitCodeFor({ enable_workaround: false, verdict: 'affected' }), 0);

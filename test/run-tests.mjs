@@ -15,6 +15,7 @@ const files = [
   'test/probes-qemu.test.ts',
   'test/native-race.test.ts',
   'test/probes-selftest-rename.test.ts',
+  'test/probes-selftest-hang.test.ts',
   // the policy engine: version comparison, kernel table, decisions, policy files, knowledge base
   'test/policies-vercmp.test.ts',
   'test/policies-kernel.test.ts',
@@ -24,24 +25,31 @@ const files = [
   'test/policies-engine-rule.test.ts',
   'test/policies-remedies.test.ts',
   'test/policies-qemu-exposure.test.ts',
+  'test/policies-cli-input.test.ts',
   // the CLI, spawned as users run it
   'test/cli.test.ts',
   // the HTTP service: inject, real listeners, a real XFS
   'test/service-app.test.ts',
   'test/service-metrics.test.ts',
+  'test/service-openapi.test.ts',
+  'test/service-turns.test.ts',
   'test/service-listen.test.ts',
   'test/service-xfs.test.ts',
   'test/service-vs-cli.test.ts',
+  'test/service-qemu.test.ts',
   // security: hostile paths and special files, at the CLI and the service (issue 8)
   'test/security-paths.test.ts',
   'test/security-files.test.ts',
+  'test/service-auth.test.ts',
   // host integration: boot check, node outputs, systemd units, installer, libvirt hook
   'test/host-outputs.test.ts',
   'test/host-monitoring.test.ts',
   'test/host-systemd.test.ts',
   'test/host-install.test.ts',
+  'test/libvirt-domain-xml.test.ts',
   'test/host-hook.test.ts',
   'test/host-proxmox-hook.test.ts',
+  'test/host-libvirt.test.ts',
   // the package: tarball contents, glibc symbol versions, a compiler-less global install
   'test/package-pack.test.ts',
   'test/package-glibc.test.ts',
@@ -51,6 +59,7 @@ const files = [
   'test/host-vm.test.ts',
   'test/vm-race.test.ts',
   'test/vm-cli.test.ts',
+  'test/vm-systemd.test.ts',
   'test/vm-qemu.test.ts',
 ];
 

@@ -14,6 +14,7 @@ import { pathErrorFromErrno } from '../probes/path-input.js';
 import type { FilesystemFacts, KernelFacts, SelfTestReport } from '../probes/types.js';
 import { judge, type JudgeContext } from '../service/judge.js';
 import { buildApp, type AppDeps } from '../service/http/app.js';
+import { decisionResponseSchema } from '../service/http/schemas.js';
 import { ServiceState } from '../service/http/state.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -125,6 +126,16 @@ describe('health and readiness', () => {
 });
 
 describe('GET /v1/decision', () => {
+  test('the body (written with JSON.stringify) is exactly what the response schema would write, fresh and reused facts alike', async (t) => {
+    const h = await harness(t);
+    for (let i = 0; i < 2; i++) {
+      const r = await h.app.inject({ url: q(path.join(root, 'vm.qcow2'), '&selftest=never') });
+      assert.equal(r.statusCode, 200);
+      const body = r.json<unknown>();
+      assert.deepEqual(decisionResponseSchema.encode(decisionResponseSchema.parse(body)), body);
+    }
+  });
+
   test('answers the check --json document plus decision_id and duration_ms, and logs the decision', async (t) => {
     const h = await harness(t);
     const file = path.join(root, 'vm.qcow2');
@@ -139,9 +150,13 @@ describe('GET /v1/decision', () => {
       policy, knowledgeBase: loadKnowledgeBase(), cache: { read: () => Promise.resolve(null) } as unknown as JudgeContext['cache'], kernel,
     });
     const { decision_id, duration_ms, selftest_ran, ...served } = body;
+    assert.equal(r.headers['x-request-id'], decision_id, 'X-Request-Id is the decision id');
+    assert.equal(r.headers['cache-control'], 'no-store');
     const strip = (d: unknown) => {
-      const c = JSON.parse(JSON.stringify(d)) as { evidence: { filesystem: { free_bytes?: number } } };
+      const c = JSON.parse(JSON.stringify(d)) as { decision_id?: string; decided_at?: string; evidence: { filesystem: { free_bytes?: number } } };
       delete c.evidence.filesystem.free_bytes;
+      delete c.decision_id;
+      delete c.decided_at;
       return c;
     };
     assert.deepEqual(strip(served), strip(decision));
@@ -150,6 +165,8 @@ describe('GET /v1/decision', () => {
     const line = h.logs.find((l) => l.msg === 'decision');
     assert.ok(line, 'a decision log line');
     assert.equal(line.decision_id, decision_id);
+    assert.equal(line.reqId, decision_id, 'the log line\'s request id is the decision id');
+    assert.equal(line.decided_at, body.decided_at);
     assert.equal(line.path, file);
     assert.equal(line.verdict, decision.verdict);
     assert.deepEqual(line.reasons, decision.reasons.map((x) => x.code));
@@ -208,7 +225,9 @@ describe('access: allowed roots', () => {
       const h = await harness(t);
       const r = await h.app.inject({ url: q(p()) });
       assert.equal(r.statusCode, 403);
-      assert.deepEqual(Object.keys(r.json<object>()).sort(), ['code', 'message']);
+      // an RFC 9457 problem document that keeps code and message; no request_id below 500
+      assert.deepEqual(Object.keys(r.json<object>()).sort(), ['code', 'detail', 'instance', 'message', 'status', 'title', 'type']);
+      assert.match(r.headers['content-type'] as string, /^application\/problem\+json/);
       assert.equal(r.json<{ code: string }>().code, 'path_not_allowed');
       assert.match(r.json<{ message: string }>().message, message);
       assert.equal(h.runs.count, 0);
@@ -405,7 +424,7 @@ describe('GET /v1/host, /metrics, OpenAPI', () => {
     assert.deepEqual(Object.keys(doc.paths).sort(), ['/livez', '/readyz', '/v1/decision', '/v1/host', '/v1/selftest']);
     assert.deepEqual(doc.paths['/v1/decision']!.get!.parameters!.map((p) => p.name).sort(), ['aio', 'path', 'selftest']);
     assert.ok(doc.paths['/v1/selftest']!.post);
-    for (const id of ['DecisionResponse', 'Error', 'SelfTestResponse', 'Host']) {
+    for (const id of ['Decision', 'Problem', 'SelfTestResponse', 'Host']) {
       assert.ok(Object.keys(doc.components.schemas).some((k) => k.startsWith(id)), `component ${id}`);
     }
     const docs = await h.app.inject({ url: '/docs' });
@@ -458,7 +477,7 @@ describe('hostile clients (review findings)', () => {
       ]) {
         assert.equal(r.statusCode, status, `${errno}: ${r.body}`);
         const body = r.json<{ code: string; message: string }>();
-        assert.deepEqual(Object.keys(body).sort(), ['code', 'message']);
+        assert.deepEqual(Object.keys(body).sort(), ['code', 'detail', 'instance', 'message', 'status', 'title', 'type']);
         assert.equal(body.code, code);
         assert.ok(body.message.startsWith(`cannot examine ${path.join(root, 'x')}: `), body.message);
         assert.match(body.message, new RegExp(errno));

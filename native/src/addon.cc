@@ -12,6 +12,7 @@
 #include <cmath>
 #include <string>
 
+#include "peercred.h"
 #include "race.h"
 
 namespace {
@@ -170,7 +171,8 @@ Napi::Value RunRace(const Napi::CallbackInfo& info) {
     if (s == "auto") p.window = xfsguard::Window::Auto;
     else if (s == "beyond_eof") p.window = xfsguard::Window::BeyondEof;
     else if (s == "eof_prealloc") p.window = xfsguard::Window::EofPrealloc;
-    else return Rejected(env, "window must be 'auto', 'beyond_eof' or 'eof_prealloc'");
+    else if (s == "below_range") p.window = xfsguard::Window::BelowRange;
+    else return Rejected(env, "window must be 'auto', 'beyond_eof', 'eof_prealloc' or 'below_range'");
   }
   if (!GetProp(o, "stop_on_first", &v)) return RejectPending(env);
   if (!v.IsUndefined()) {
@@ -279,6 +281,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   (void)exports.Set("runRace", Napi::Function::New(env, RunRace, "runRace"));
   (void)exports.Set("openDirectory", Napi::Function::New(env, OpenDirectory, "openDirectory"));
   (void)exports.Set("sdNotify", Napi::Function::New(env, SdNotify, "sdNotify"));
+  (void)exports.Set("peerCred", Napi::Function::New(env, xfsguard::PeerCred, "peerCred"));
   (void)exports.Set("abi_version", Napi::Number::New(env, kAbiVersion));
   return exports;
 }

@@ -539,7 +539,8 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
 
   Window window = p.window;
   if (window == Window::Auto) window = p.engine == Engine::IoUring ? Window::EofPrealloc : Window::BeyondEof;
-  out.window = window == Window::EofPrealloc ? "eof_prealloc" : "beyond_eof";
+  out.window = window == Window::EofPrealloc ? "eof_prealloc" : window == Window::BelowRange ? "below_range" : "beyond_eof";
+  const bool below = window == Window::BelowRange;
   const int fmode = p.mode == FallocMode::ZeroRange ? FALLOC_FL_ZERO_RANGE : 0;
 
   do {
@@ -661,7 +662,10 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
           const uint32_t it = out.iterations;
           if (std::find(out.io_sizes.begin(), out.io_sizes.end(), io) == out.io_sizes.end()) out.io_sizes.push_back(io);
 
-          const uint64_t W = window == Window::EofPrealloc ? 0 : B;
+          // BelowRange: the extending write [0, io) stays wholly below the zeroed range [F, F+B), which
+          // starts one block past the write's end, beyond EOF before and after the write.
+          const uint64_t W = window == Window::EofPrealloc || below ? 0 : B;
+          const uint64_t FO = below ? io + B : 0;
           const uint64_t F = B;
           if (ftruncate(fd, 0) != 0) {
             refuse("ftruncate", errno, strerror(errno));
@@ -688,7 +692,7 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
           outstanding = true;
           const bool inFlight = !eng->completionPosted();
           int ferr = 0;
-          if (fallocate(fd, fmode, 0, static_cast<off_t>(F)) != 0) ferr = errno;
+          if (fallocate(fd, fmode, static_cast<off_t>(FO), static_cast<off_t>(F)) != 0) ferr = errno;
 
           int64_t res = 0;
           int rerr = 0;
@@ -736,7 +740,7 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
             stop = true;
             break;
           }
-          const uint64_t expected = W + io;
+          const uint64_t expected = below ? FO + F : W + io;
           const uint64_t actual = static_cast<uint64_t>(after.st_size);
           // Read back [W, W+io); with ZERO_RANGE over an overlapping range ([0,F) ∩ [W,W+io)),
           // zeroes there are legitimate (the fallocate may run after the write), so skip it.
@@ -757,7 +761,7 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
             break;
           }
           if (rdErr == 0) {
-            uint64_t from = (fmode == FALLOC_FL_ZERO_RANGE && W < F) ? F - W : 0;
+            uint64_t from = (!below && fmode == FALLOC_FL_ZERO_RANGE && W < F) ? F - W : 0;
             if (got < io) mismatch = true;
             const auto* rw = static_cast<const uint64_t*>(rbuf.p);
             for (uint64_t i = from / 8; i < got / 8 && !mismatch; i++)
@@ -771,7 +775,7 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
             if (!out.has_first) {
               out.has_first = true;
               out.first_reproduction_ms = nowMs() - t0;
-              out.first = {it, io, W, 0, F, expected, actual, mismatch};
+              out.first = {it, io, W, FO, F, expected, actual, mismatch};
             }
             if (p.stop_on_first) stop = true;
           }

@@ -15,8 +15,11 @@ enum class FallocMode { ZeroRange, Alloc };
 //  EofPrealloc: write [0, io) exactly at EOF into blocks preallocated with FALLOC_FL_KEEP_SIZE,
 //    so XFS accepts an IOCB_NOWAIT issue inline (io_uring would otherwise punt the write to an
 //    io-wq worker that may run after fallocate); fallocate [0, B) with io >= 2B.
+//  BelowRange: an extending write [0, io) into an empty file stays in flight BELOW a beyond-EOF
+//    fallocate [io+B, io+2B). QEMU's workaround (>= 4.1.1) serialises a post-EOF write-zeroes only
+//    against requests at or above its offset, so loss here means that workaround does not suffice.
 //  Auto: aio -> BeyondEof, io_uring -> EofPrealloc.
-enum class Window { Auto, BeyondEof, EofPrealloc };
+enum class Window { Auto, BeyondEof, EofPrealloc, BelowRange };
 
 struct RaceParams {
   // For messages; the run itself never resolves it when directory_fd is given.

@@ -6,6 +6,7 @@ import http from 'node:http';
 import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { authHook, type AuthConfig } from './auth.js';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, notFoundHandler } from './error-mapping.js';
 import { DEFAULT_LIMITS, type ServiceLimits } from './limits.js';
 import { registerOpenApi } from './openapi.js';
@@ -22,6 +23,8 @@ export interface AppDeps extends ServiceDeps {
   /** Fastify logger options (false: silent), or a pino instance via loggerInstance. */
   logger?: FastifyServerOptions['logger'];
   loggerInstance?: FastifyServerOptions['loggerInstance'];
+  /** Who may ask (token on TCP, peer credentials on the socket); absent: anyone who can connect. */
+  auth?: AuthConfig;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -81,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
   app.addHook('onRequest', hostHeaderHook);
+  if (deps.auth !== undefined) app.addHook('onRequest', authHook(deps.auth));
   app.addHook('onResponse', requestLogHook(svc.metrics));
 
   await app.register(fastifyRateLimit, { global: false });

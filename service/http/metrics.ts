@@ -3,6 +3,7 @@
 // them); a family that is also in the boot check's textfile has the same name, type and labels.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Verdict } from '../../policies/decide.js';
+import { hungDevices } from '../../probes/selftest-process.js';
 import type { SelfTestReport } from '../../probes/types.js';
 import type { ServiceState } from './state.js';
 
@@ -76,6 +77,16 @@ export class ServiceMetrics {
             Math.max(0, now - s.written_at) / 1000,
           );
         }
+      },
+    });
+    new Gauge({
+      name: 'xfsguard_selftest_device_unresponsive',
+      help: 'A self-test on this filesystem (device major:minor) did not finish by its deadline and is still stuck (1); its device did not respond',
+      labelNames: ['device'],
+      registers,
+      collect() {
+        this.reset();
+        for (const h of hungDevices()) this.set({ device: h.device }, 1);
       },
     });
     new Gauge({

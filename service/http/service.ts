@@ -1,4 +1,5 @@
 // The service the routes use: the judging flow bound to the service's state, policy and limits.
+import { reportIsStorable } from '../../probes/selftest-runs.js';
 import type { KnowledgeBase } from '../../policies/knowledge-base-schema.js';
 import { isUnderAllowedRoots, isUnderPrefix, type OperatorPolicy } from '../../policies/operator-policy.js';
 import { probeFilesystem } from '../../probes/filesystem.js';
@@ -14,12 +15,16 @@ import { XFSGUARD_VERSION } from '../package-info.js';
 import { ServiceMetrics, type RootVerdict } from './metrics.js';
 import { ProbeGuard } from './probe-guard.js';
 import { MemoryBackedCache, ServiceState } from './state.js';
+import { Turns } from './turns.js';
 
 /**
  * Decisions reuse a path's filesystem facts and the mount table this long (each reuse checked by
  * one statfs): a remount or a path created meanwhile shows after at most this.
  */
 const FACTS_MAX_AGE_MS = 1000;
+
+/** Decisions judged per event-loop turn before the loop reads its sockets again (health probes first). */
+const DECISIONS_PER_TURN = 16;
 
 export interface ServiceDeps {
   policy: OperatorPolicy;
@@ -60,6 +65,7 @@ export class XfsguardService {
   /** Facts for decisions; self-tests probe afresh (this.probeFilesystem). */
   private readonly decisionProbe: (absolute: string) => Promise<FilesystemFacts>;
   readonly probes: ProbeGuard;
+  private readonly turns = new Turns(DECISIONS_PER_TURN);
   warn: (message: string) => void = () => undefined;
   error: (message: string) => void = () => undefined;
 
@@ -79,7 +85,12 @@ export class XfsguardService {
     );
     this.probeFilesystem = this.probes.wrap(deps.probeFilesystem ?? ((p) => probeFilesystem(p, { mountTableMaxAgeMs: FACTS_MAX_AGE_MS })));
     const facts = new FilesystemFactsCache({ ttlMs: FACTS_MAX_AGE_MS });
-    this.decisionProbe = this.probes.wrap(deps.probeFilesystem ?? ((p) => facts.probe(p)));
+    const guarded = this.probes.wrap(deps.probeFilesystem ?? ((p) => facts.probe(p)));
+    // Reused local facts are checked synchronously (cannot hang): no guard, timer or thread-pool hop.
+    this.decisionProbe = deps.probeFilesystem !== undefined ? guarded : (p) => {
+      const hit = facts.fresh(p);
+      return hit !== null ? Promise.resolve(hit) : guarded(p);
+    };
     this.metrics.watchProbes(this.probes);
     this.metrics.buildInfo({ version: XFSGUARD_VERSION, knowledge_base_revision: deps.knowledgeBase.revision });
     this.metrics.watchRoots(() => this.rootVerdicts());
@@ -97,11 +108,13 @@ export class XfsguardService {
       kernel: this.state.kernel,
       singleFlight: this.singleFlight,
       onSelfTest: (report) => {
-        this.state.put(report);
+        // A hung device or a moved directory says nothing about the race: /readyz and /metrics show the hang instead.
+        if (reportIsStorable(report)) this.state.put(report);
         this.metrics.selftestFinished(report);
       },
       warn: (m) => this.warn(m),
       probeFilesystem: this.decisionProbe,
+      ...(this.state.qemu !== null ? { qemu: this.state.qemu } : {}),
       // The self-test writes a scratch file: never outside the allowed roots.
       selfTestAllowed: (fs) => isUnderAllowedRoots(fs.judged_directory, this.policy),
     };
@@ -136,6 +149,7 @@ export class XfsguardService {
 
   async decide(path: string, ioMode: JudgeRequest['io_mode'], selftest: 'auto' | 'never'): Promise<Judgement> {
     const ctx = this.context();
+    await this.turns.next();
     const judgement = await this.judgeFn({ path, io_mode: ioMode, selftest, selftestOptions: this.selftestDefaults }, ctx);
     this.checkResolvedForDecision(judgement.filesystem);
     return judgement;

@@ -76,11 +76,19 @@ export function runInVm(kernel: string, command: string, opts: { timeoutMs?: num
       // same directory: through a bind mount the checkout's own path would, so set it.
       env: { ...process.env, ...opts.env, PWD: cwd },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // its own process group: a timeout ends run.sh and its QEMU too, not only the first process
+      detached: true,
     });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-(child.pid as number), 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, opts.timeoutMs ?? 300_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);

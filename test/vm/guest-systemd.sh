@@ -11,8 +11,9 @@
 #     (io=native, cache=none) in log mode, in enforce mode, and a writeback/threads disk.
 # Prints "@@sd KEY BASE64" lines (the value's raw text). Usage: sh test/vm/guest-systemd.sh
 set -u
-emit() { printf '@@sd %s %s\n' "$1" "$(printf '%s' "$2" | base64 -w0)"; }
 ms() { date +%s%3N; }
+t_start=$(ms)
+emit() { printf '@@sd %s %s\n' "$1" "$(printf '%s' "$2" | base64 -w0)"; printf '@@sd-at %s %s\n' "$1" $(($(ms) - t_start)); }
 show() { systemctl show "$@" 2>&1 | tr '\n' ' '; }
 sock=/run/xfsguard/xfsguard.sock
 w=/tmp/sd
@@ -55,24 +56,8 @@ order() {
   emit "order_$1" "start_rc=$rc boot_exit=$b libvirtd_start=$l libvirtd=$(systemctl is-active libvirtd.service) boot=$(show -p Result,ExecMainStatus xfsguard-boot.service) out=$(cat "$w/order.out")"
 }
 order ok
-printf '{ not json\n' >/etc/xfsguard/policy.json
-order failing
-printf '%s\n' "$good_policy" >/etc/xfsguard/policy.json
-systemctl start xfsguard-boot.service >/dev/null 2>&1
 
-# 4. refresh, journal, stop
-systemctl start xfsguard-refresh.service
-emit refresh "rc=$? $(show -p Result,ExecMainStatus xfsguard-refresh.service)"
-emit journal_boot "$(journalctl -b --no-pager -o cat -u xfsguard-boot.service | tail -n 8)"
-emit journal_api "$(journalctl -b --no-pager -o cat -u xfsguard.service | head -n 5)"
-emit journal_refresh "$(journalctl -b --no-pager -o cat -u xfsguard-refresh.service | tail -n 4)"
-systemctl stop xfsguard.service
-emit after_stop "$(show -p ActiveState xfsguard.service) sock=$(test -e "$sock" && echo present || echo absent) rundir=$(test -e /run/xfsguard && echo present || echo absent)"
-systemctl start xfsguard.service
-emit restarted "$(show -p ActiveState,SubState xfsguard.service) sock=$(test -S "$sock" && echo present || echo absent)"
-
-# 5. libvirtd runs the hook (it reads hooks at start: restart after install)
-systemctl restart libvirtd.service
+# 5. libvirtd runs the hook (it reads hooks at start: order_ok restarted it after install)
 emit hook_file "$(ls -l /etc/libvirt/hooks/qemu.d/ 2>&1)"
 qemu-img create -q -f qcow2 /mnt/xfs/images/vm.qcow2 16M
 qemu-img create -q -f qcow2 /mnt/xfs/images/wb.qcow2 16M
@@ -106,4 +91,22 @@ printf 'MODE=enforce\nVERBOSE=1\n' >/etc/xfsguard/hook.conf
 vstart enforce vm-enforce /mnt/xfs/images/vm.qcow2 none native
 vstart buffered vm-wb /mnt/xfs/images/wb.qcow2 writeback threads
 emit hook_journal "$(journalctl -b --no-pager -o cat -t xfsguard-hook 2>&1)"
+
+# 4. refresh, journal, stop
+systemctl start xfsguard-refresh.service
+emit refresh "rc=$? $(show -p Result,ExecMainStatus xfsguard-refresh.service)"
+emit journal_boot "$(journalctl -b --no-pager -o cat -u xfsguard-boot.service | tail -n 8)"
+emit journal_api "$(journalctl -b --no-pager -o cat -u xfsguard.service | head -n 5)"
+emit journal_refresh "$(journalctl -b --no-pager -o cat -u xfsguard-refresh.service | tail -n 4)"
+systemctl stop xfsguard.service
+emit after_stop "$(show -p ActiveState xfsguard.service) sock=$(test -e "$sock" && echo present || echo absent) rundir=$(test -e /run/xfsguard && echo present || echo absent)"
+systemctl start xfsguard.service
+emit restarted "$(show -p ActiveState,SubState xfsguard.service) sock=$(test -S "$sock" && echo present || echo absent)"
+
+
+# 3b. a failing boot check does not keep libvirtd from starting
+printf '{ not json\n' >/etc/xfsguard/policy.json
+order failing
+printf '%s\n' "$good_policy" >/etc/xfsguard/policy.json
+
 exit 0

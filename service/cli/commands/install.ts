@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../package-info.js';
 import { ENABLE_UNITS, LIBVIRT_HOOK_PATH, TARGET_NODE, UNIT_DIR, applySteps, cliEntry, planInstall, renderResults, systemdIsRunning, targetPackageDir } from '../../host/installer.js';
+import { DEFAULT_TOKEN_FILE, ensureTokenFile } from '../api-token.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { UsageError } from '../usage-error.js';
@@ -18,6 +19,8 @@ Installs, idempotently:
                                            /etc/systemd/system is left to you (drop-ins); units an
                                            earlier install put there are removed
   /etc/xfsguard/policy.json                the default policy, only when there is none
+  /etc/xfsguard/api-token                  a random bearer token for 'serve --tcp' (0640), only when
+                                           there is none: chgrp it to your orchestration tool's group
   /etc/libvirt/hooks/qemu.d/50-xfsguard    with --libvirt-hook, only when absent or ours
 
 The units name the installed command and the policy's allowed roots (ReadWritePaths=,
@@ -93,6 +96,9 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   }
   const results = await applySteps(root, steps, dryRun);
   io.print(`${dryRun ? 'xfsguard install (dry run, nothing changed)' : 'xfsguard install'}${staged ? ` into ${root}` : ''}:\n${renderResults(results, dryRun)}`);
+  const tokenFile = path.join(root, DEFAULT_TOKEN_FILE);
+  if (dryRun) io.print(`  ${existsSync(tokenFile) ? 'keep' : 'would write'} ${tokenFile} (API bearer token, 0640)`);
+  else io.print(`  ${(await ensureTokenFile(tokenFile)) ? 'wrote' : 'kept'} ${tokenFile} (API bearer token, 0640)`);
   const hookKept = results.find((r) => r.step.op === 'write' && r.step.path === LIBVIRT_HOOK_PATH && r.status === 'kept');
   if (hookKept !== undefined) io.print(`  note: ${hookKept.target} is another program's hook; call service/hooks/libvirt-qemu from it instead`);
 
