@@ -1,9 +1,9 @@
 // Typed loader for the native self-test addon (build/Release/xfsguard_native.node).
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RaceOptions, RaceResult } from './types.js';
+import { loadAddon } from './load-addon.js';
+import type { OpenDirectoryResult, RaceOptions, RaceResult } from './types.js';
 
 export type * from './types.js';
 
@@ -19,6 +19,8 @@ export interface SdNotifyResult {
 export interface NativeBinding {
   /** One engine × one fallocate mode. Resolves with kernel refusals as data; rejects only for bad options. */
   runRace(opts: RaceOptions): Promise<RaceResult>;
+  /** Opens an absolute directory path once, refusing any symlink on it (O_PATH fd; close it with fs.closeSync). */
+  openDirectory(path: string): OpenDirectoryResult;
   /** Sends `state` as one datagram to $NOTIFY_SOCKET (systemd Type=notify). */
   sdNotify(state: string): SdNotifyResult;
   abi_version: number;
@@ -52,7 +54,7 @@ let cached: NativeBinding | undefined;
 function isBinding(x: unknown): x is NativeBinding {
   if (typeof x !== 'object' || x === null) return false;
   const o = x as Record<string, unknown>;
-  return typeof o.runRace === 'function' && typeof o.sdNotify === 'function';
+  return typeof o.runRace === 'function' && typeof o.sdNotify === 'function' && typeof o.openDirectory === 'function';
 }
 
 /** Loads the addon once; throws NativeUnavailableError when it is missing, broken or of another ABI. */
@@ -61,9 +63,8 @@ export function loadNative(): NativeBinding {
   let addonPath = 'build/Release/xfsguard_native.node';
   try {
     addonPath = path.join(packageRoot(), 'build', 'Release', 'xfsguard_native.node');
-    const require = createRequire(import.meta.url);
-    const mod: unknown = require(addonPath);
-    if (!isBinding(mod)) throw new Error('the module does not export runRace/sdNotify');
+    const mod: unknown = loadAddon(packageRoot());
+    if (!isBinding(mod)) throw new Error('the module does not export runRace/sdNotify/openDirectory');
     if (!Number.isInteger(mod.abi_version) || mod.abi_version !== NATIVE_ABI_VERSION) {
       throw new Error(`abi_version ${String(mod.abi_version)} does not match the loader's ${NATIVE_ABI_VERSION}: rebuild it`);
     }

@@ -1,5 +1,6 @@
 // Human renderings of a Decision: the evidence chain (xfsguard explain) and the short summary (xfsguard check).
 import { exitCodeFor, type Decision, type ReasonItem } from './decide.js';
+import { renderRemedies } from './remedies.js';
 
 const FS_CODES = /^filesystem_/;
 const KERNEL_CODES = /^kernel_/;
@@ -116,6 +117,11 @@ export function renderExplanation(d: Decision): string {
   if (d.mitigations.length > 0) {
     out.push('');
     out.push(...section('Mitigations', d.mitigations.map((m) => `[${m.code}] ${m.detail}`)));
+  }
+  // remedies may be absent in a decision read from an older xfsguard's JSON
+  if ((d.remedies ?? []).length > 0) {
+    out.push('');
+    out.push(...section('Remedies (settings per platform)', renderRemedies(d.remedies)));
   }
   out.push('');
   out.push(`knowledge base revision ${d.provenance.knowledge_base_revision}, bug ${d.provenance.bug_id}, xfsguard ${d.provenance.xfsguard_version}`);

@@ -38,14 +38,38 @@ export const IO_MODES = ['native', 'io_uring', 'threads', 'buffered'] as const;
 export const RULE_STATUSES = ['fixed_from', 'fixed', 'no_fix_known', 'unknown', 'not_present'] as const;
 export type KbRuleStatus = (typeof RULE_STATUSES)[number];
 
-/** Which version of the running kernel a fixed_from rule compares against first_fixed. */
-export const COMPARATORS = ['upstream', 'rpm', 'dpkg'] as const;
+/**
+ * Which version of the running kernel a rule compares (first_fixed, version_from, version_below):
+ * upstream x.y.z; rpm version-release; dpkg package version; abi = Ubuntu's ABI number (5.4.0-55.61 → 55),
+ * from the package version when known (/proc/version_signature, uname -v), else from the release string.
+ */
+export const COMPARATORS = ['upstream', 'rpm', 'dpkg', 'abi'] as const;
+export type KbComparator = (typeof COMPARATORS)[number];
+
+/** Kernels recognised as carrying a real kernel.org patch level although their stream is `custom`. */
+export const KERNEL_VENDORS = ['ubuntu-mainline-ppa', 'proxmox', 'arch', 'amazon-linux-2', 'chromeos', 'oracle-uek'] as const;
+export type KernelVendor = (typeof KERNEL_VENDORS)[number];
+
+/** Extra conditions for a rule to match (all that are given must hold). */
+export const RuleWhenSchema = z
+  .object({
+    /** the release's flavour is one of these (Ubuntu: generic, aws, …) */
+    flavours: z.array(nonEmptyString()).min(1).optional(),
+    /** the release was recognised as one of these vendors' builds */
+    vendors: z.array(z.enum(KERNEL_VENDORS)).min(1).optional(),
+    /** the exact upstream patch level is known (Debian/Ubuntu: from the package version) */
+    exact_upstream: z.boolean().optional(),
+  })
+  .strict();
 
 const upstreamVersion = z.string().refine((s) => parseUpstream(s) !== null, {
   message: 'must be an upstream kernel version like 5.4.69 or 5.5.0-rc1',
 });
 
-const nonEmpty = z.string().min(1, { message: 'must not be empty' });
+function nonEmptyString() {
+  return z.string().min(1, { message: 'must not be empty' });
+}
+const nonEmpty = nonEmptyString();
 
 export const SourceSchema = z
   .object({
@@ -64,6 +88,10 @@ export const StreamRuleSchema = z
     /** The rule matches upstream (base) versions in [upstream_from, upstream_below). */
     upstream_from: upstreamVersion.optional(),
     upstream_below: upstreamVersion.optional(),
+    /** …and, when given, whose version by `comparator` is in [version_from, version_below). */
+    version_from: nonEmpty.optional(),
+    version_below: nonEmpty.optional(),
+    when: RuleWhenSchema.optional(),
     status: z.enum(RULE_STATUSES),
     comparator: z.enum(COMPARATORS).optional(),
     first_fixed: z.string().optional(),
@@ -86,6 +114,9 @@ export const StreamRuleSchema = z
       if (r.comparator === 'upstream' && r.first_fixed !== undefined && parseUpstream(r.first_fixed) === null) {
         ctx.addIssue({ code: 'custom', path: ['first_fixed'], message: 'must be an upstream kernel version' });
       }
+    }
+    if ((r.version_from !== undefined || r.version_below !== undefined) && r.comparator === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['comparator'], message: 'required when version_from or version_below is given' });
     }
     if (r.upstream_from !== undefined && r.upstream_below !== undefined && parseUpstream(r.upstream_from) && parseUpstream(r.upstream_below)) {
       if (compareUpstream(r.upstream_from, r.upstream_below) >= 0) {

@@ -1,5 +1,7 @@
 // The knowledge base: which kernels carry which fix, with sources and how sure each statement is.
-// Facts and tags come from /work/shared/reference/bug.md ([V] → verified, [I] → inferred, [M] → belief).
+// Facts and tags come from /work/shared/reference/bug.md and distro-fixes.md ([V] → verified, [I] → inferred,
+// [M] → belief); where distro-fixes.md refutes bug.md (RHEL 7 is fixed in 7.9), distro-fixes.md wins
+// (policies/README.md lists the corrections).
 // Where nothing is known, a rule says `unknown` — never a guess.
 //
 // Rules are ordered; for a kernel, the first rule whose `streams` contain the kernel's stream and whose
@@ -41,7 +43,7 @@ const SRC = {
     confidence: 'verified',
   },
   no_backport_419: {
-    ref: 'bug.md §2/§8: no 4.19.y/4.14.y/4.9.y/4.4.y stable mail or announcement carries the fix (absence in stored stable mails; the only AUTOSEL mail targets 5.4)',
+    ref: 'bug.md §2/§8: no 4.19.y/4.14.y/4.9.y/4.4.y stable mail or announcement carries the fix (the only AUTOSEL mail targets 5.4); distro-fixes.md: 4.19.222 source (zhaozhi0810/linux-4.19.222-gec210 @40c53f3e7) has no drain before new_size [V]',
     confidence: 'inferred',
   },
   introduced_315: {
@@ -53,25 +55,53 @@ const SRC = {
     ref: 'halfline/rhel7 fs/xfs/xfs_file.c (3.10.0-445 dev build, RHEL 7.3 era, commit db74220e5c06): new_size sampled before any DIO drain; DIO_ASYNC_EXTEND — bug.md §3',
     confidence: 'verified',
   },
-  rhel7_no_fix: {
-    ref: 'bug.md §3/§8: no RHEL 7.4–7.9 changelog hit for the fix; "[M] doubt it"',
-    confidence: 'belief',
-  },
-  rhel8_bz: {
-    ref: 'Red Hat BZ 1765547 (Max Reitz, 2019-10-25), cited in "[RFC 0/3] block/file-posix: Work around XFS bug" and <20191101100019.9512-1-mreitz@redhat.com> — bug.md §3; the RHEL 8 build carrying the fix was not found',
+  rhel7_1160: {
+    ref: 'distro-fixes.md RHEL 7: tremb1e/linux-3.10.0-1160.el7 commit de8b6b6f (unmodified 1160 source): xfs_file_fallocate has "Must wait for all AIO to complete…" and inode_dio_wait() after xfs_break_layouts(); 7.8 (jiho-dev/linux-3.10.0-1127 @5b91672a) and 3.10.0-514.26.2 (MafSam/centos tag imports/c7/kernel-3.10.0-514.26.2.el7) lack it',
     confidence: 'verified',
-    note: 'check: rpm -q --changelog kernel | grep -i "serialise fallocate"',
+  },
+  rhel7_unpinned: {
+    ref: 'distro-fixes.md RHEL 7: "Not pinned: the first build between 1128 and 1160; whether 7.8 z-streams (1127.x) got it"',
+    confidence: 'verified',
+  },
+  rhel7_257: {
+    ref: 'distro-fixes.md RHEL 7: c7 kernel.spec changelog "[3.10.0-257.el7] - [fs] xfs: allow appending aio writes (Eric Sandeen) [1053615]" [V]; before 257 an extending AIO+DIO write on XFS completed synchronously [I]',
+    confidence: 'inferred',
+  },
+  rhel8_spec: {
+    ref: 'distro-fixes.md RHEL 8: MafSam/centos tag imports/c8/kernel-4.18.0-193.el8 SPECS/kernel.spec, entry [4.18.0-165.el8] (Dec 12 2019) "- [fs] xfs: properly serialise fallocate against AIO+DIO (Eric Sandeen) [1765547]"; absent from imports/c8/kernel-4.18.0-147.8.1.el8_1; the 4.18.0-240 source (dongzhiyan-stack/linux-4.18.0-240.el8) has the early inode_dio_wait',
+    confidence: 'verified',
+    note: 'check on a host: rpm -q --changelog kernel | grep -i "serialise fallocate"',
+  },
+  rhel8_eus_unchecked: {
+    ref: 'distro-fixes.md RHEL 8: "Not checked: 8.1 EUS z-streams after 147.8.1"',
+    confidence: 'verified',
+  },
+  ubuntu_focal_55: {
+    ref: 'distro-fixes.md Ubuntu: balabit-deps/balabit-os-8-linux @f02bfe143 debian.master/changelog, under linux (5.4.0-55.61): "Focal update: v5.4.69 upstream stable release (LP: #1900624)" → "- xfs: properly serialise fallocate against AIO+DIO"; 5.4.0-54.60 (stable base 5.4.60) is the last without it; bionic HWE 5.4 has the same ABI numbers',
+    confidence: 'verified',
+  },
+  ubuntu_aws_1030: {
+    ref: 'distro-fixes.md Ubuntu: balabit-deps/balabit-os-8-linux-aws @554e9d816 debian.aws/changelog: 5.4.0-1030.31 rebased on master 5.4.0-55.61',
+    confidence: 'verified',
+  },
+  ubuntu_derivatives_unread: {
+    ref: 'distro-fixes.md Ubuntu: "Other derivatives (azure, gcp, oracle, kvm…): not read; their ABI numbers are their own"',
+    confidence: 'verified',
+  },
+  mainline_ppa: {
+    ref: 'distro-fixes.md Ubuntu: "Mainline PPA builds 5.4.N-0504NN-generic are vanilla 5.4.N: judge by N"',
+    confidence: 'inferred',
+  },
+  patch_level_vendors: {
+    ref: 'distro-fixes.md "Kernels that carry the real 5.4.y patch level in their release string": Proxmox 5.4.N-M-pve, Arch 5.4.N-M-lts, Amazon Linux 2 5.4.N-….amzn2, ChromeOS 5.4.N-… are 5.4.N stable plus their own patches: N ≥ 69 carries the fix as far as stable does [I]',
+    confidence: 'inferred',
   },
   base_inherit: {
     ref: 'bug.md §2 "5.5+ (5.10, 5.15, 6.1 …) fixed from .0" [V ksrc-6.1]; a distro kernel rebased on an upstream ≥ 5.5 inherits the fix (inference: no distro is known to revert it)',
     confidence: 'inferred',
   },
-  ubuntu_focal: {
-    ref: 'bug.md §3: Ubuntu focal (5.4) inherits 5.4.69 via the routine "upstream stable" SRU imports; exact 5.4.0-NN not verified',
-    confidence: 'inferred',
-  },
   ubuntu_bionic: {
-    ref: 'bug.md §3: Ubuntu bionic (4.15): no upstream stable line for 4.15, no evidence of a backport',
+    ref: 'distro-fixes.md Ubuntu: bionic 4.15.0-42 source (balabit-deps/balabit-os-7-linux-monolithic @1db76b413) samples new_size before any drain [V]; no later backport found [I]; bug.md §3: no upstream stable line for 4.15',
     confidence: 'inferred',
   },
   debian_buster: {
@@ -105,12 +135,15 @@ const SRC = {
 } as const;
 
 const UPSTREAM = ['mainline', 'stable'] as const;
+/** Ubuntu's master kernel flavours (package linux; bionic HWE linux-hwe-5.4 shares its ABI numbers). */
+const UBUNTU_MASTER_FLAVOURS = ['generic', 'generic-lpae', 'lowlatency'] as const;
+const PATCH_LEVEL_VENDORS = ['ubuntu-mainline-ppa', 'proxmox', 'arch', 'amazon-linux-2', 'chromeos'] as const;
 const VANILLA_BASED = ['elrepo', 'fedora'] as const;
 
 /** The data. Validated by loadKnowledgeBase(); never used unvalidated. */
 export const KNOWLEDGE_BASE_DATA = {
   format_version: 1,
-  revision: '2026-11-24.2',
+  revision: '2026-12-05.1',
   bugs: [
     {
       id: XFS_FALLOCATE_BUG_ID,
@@ -139,9 +172,9 @@ export const KNOWLEDGE_BASE_DATA = {
         upstream: '3.15.0-rc1',
         detail:
           'Appending AIO+DIO became asynchronous on XFS with "xfs: allow appending aio writes" (branch merged 2014-02-20, believed to be 3.15 — not verified); before that the race window did not exist upstream. ' +
-          'Distribution kernels may have backported it earlier (RHEL 7 3.10 has DIO_ASYNC_EXTEND), so "not present" applies to upstream streams only.',
+          'Distribution kernels may have backported it earlier (RHEL 7 did in 3.10.0-257.el7), so "not present" applies to upstream streams only, and as a belief it never turns the workaround off.',
         confidence: 'belief',
-        sources: [SRC.introduced_315, SRC.rhel7_code],
+        sources: [SRC.introduced_315, SRC.rhel7_code, SRC.rhel7_257],
       },
       streams: [
         // --- upstream kernel.org (mainline and stable/longterm) ---
@@ -222,24 +255,59 @@ export const KNOWLEDGE_BASE_DATA = {
           detail: 'vanilla-based build of 3.15 … 5.3 (e.g. elrepo kernel-lt 4.19/4.14/4.4): no fix known upstream',
           sources: [SRC.vanilla, SRC.no_backport_419],
         },
-        // --- Red Hat family (RHEL, CentOS, Alma, Rocky, Oracle RHCK share the .elN suffix) ---
+        // --- Red Hat family (RHEL, CentOS, Alma, Rocky, Oracle RHCK share the .elN suffix); rpm comparison ---
         {
-          key: 'el7-no-fix-known',
+          key: 'el7-before-appending-aio',
           streams: ['el7'],
-          status: 'no_fix_known',
-          confidence: 'belief',
-          detail:
-            'RHEL 7 (3.10.0-*.el7): the 7.3-era code is vulnerable (async appending DIO backported, size sampled before the drain); no RHEL 7 build with the fix is known — whether one exists is not verified',
-          sources: [SRC.rhel7_code, SRC.rhel7_no_fix],
+          comparator: 'rpm',
+          version_below: '3.10.0-257',
+          status: 'not_present',
+          confidence: 'inferred',
+          detail: 'RHEL 7.0/7.1 (before 3.10.0-257.el7, which backported "xfs: allow appending aio writes"): extending AIO+DIO writes on XFS completed synchronously, so the race window did not exist',
+          sources: [SRC.rhel7_257],
         },
         {
-          key: 'el8-unknown',
-          streams: ['el8'],
+          key: 'el7-unpinned-1127z-to-1160',
+          streams: ['el7'],
+          comparator: 'rpm',
+          version_from: '3.10.0-1127.0.1',
+          version_below: '3.10.0-1160',
           status: 'unknown',
           confidence: 'verified',
+          detail: 'RHEL 7.8 z-streams (3.10.0-1127.x) and builds before 3.10.0-1160: whether they carry the fix was not pinned',
+          sources: [SRC.rhel7_unpinned],
+        },
+        {
+          key: 'el7-fixed-from-1160',
+          streams: ['el7'],
+          status: 'fixed_from',
+          comparator: 'rpm',
+          first_fixed: '3.10.0-1160.el7',
+          confidence: 'verified',
           detail:
-            'RHEL 8 (4.18.0-*.el8): the bug was filed as BZ 1765547 but the build carrying the fix is not known; check the kernel changelog for "xfs: properly serialise fallocate against AIO+DIO"',
-          sources: [SRC.rhel8_bz],
+            'RHEL 7: fixed in 7.9 (3.10.0-1160.el7 and its z-streams); 3.10.0-257 … 3.10.0-1127 (7.2–7.8 GA) have appending AIO and lack the fix',
+          sources: [SRC.rhel7_1160, SRC.rhel7_257, SRC.rhel7_code],
+        },
+        {
+          key: 'el8-unchecked-8.1-z-streams',
+          streams: ['el8'],
+          comparator: 'rpm',
+          version_from: '4.18.0-147.8.2',
+          version_below: '4.18.0-148',
+          status: 'unknown',
+          confidence: 'verified',
+          detail: 'RHEL 8.1 EUS z-streams after 4.18.0-147.8.1.el8_1: not checked for the fix',
+          sources: [SRC.rhel8_eus_unchecked],
+        },
+        {
+          key: 'el8-fixed-from-165',
+          streams: ['el8'],
+          status: 'fixed_from',
+          comparator: 'rpm',
+          first_fixed: '4.18.0-165.el8',
+          confidence: 'verified',
+          detail: 'RHEL 8: fixed from 4.18.0-165.el8 (first GA with it: 8.2, 4.18.0-193.el8); 8.0/8.1 (4.18.0-80, 4.18.0-147) lack it',
+          sources: [SRC.rhel8_spec],
         },
         {
           key: 'el9-el10-upstream-base',
@@ -261,18 +329,52 @@ export const KNOWLEDGE_BASE_DATA = {
           sources: [SRC.base_inherit],
         },
         {
-          key: 'ubuntu-5.4-stable-import',
+          key: 'ubuntu-5.4-signature-base-before-5.4.69',
+          streams: ['ubuntu'],
+          upstream_from: '5.4.0-rc1',
+          upstream_below: '5.4.69',
+          when: { flavours: [...UBUNTU_MASTER_FLAVOURS, 'aws'], exact_upstream: true },
+          status: 'no_fix_known',
+          confidence: 'verified',
+          detail: 'Ubuntu 5.4 whose /proc/version_signature names a stable base below 5.4.69: the fix came with the import of 5.4.69',
+          sources: [SRC.ubuntu_focal_55, SRC.stable_5469],
+        },
+        {
+          key: 'ubuntu-focal-master-abi-55',
           streams: ['ubuntu'],
           upstream_from: '5.4.0-rc1',
           upstream_below: '5.5.0-rc1',
+          when: { flavours: [...UBUNTU_MASTER_FLAVOURS] },
           status: 'fixed_from',
-          comparator: 'upstream',
-          first_fixed: '5.4.69',
-          needs_exact_upstream: true,
-          confidence: 'inferred',
+          comparator: 'abi',
+          first_fixed: '55',
+          confidence: 'verified',
           detail:
-            'Ubuntu 5.4 (focal, bionic HWE): fixed when its upstream stable base (from /proc/version_signature) is ≥ 5.4.69; the ABI number in the release does not tell the base',
-          sources: [SRC.ubuntu_focal, SRC.stable_5469],
+            'Ubuntu focal 5.4 (and bionic HWE 5.4) master kernels: fixed from ABI 5.4.0-55 (package 5.4.0-55.61); the ABI is read from the package version when known, else from the release',
+          sources: [SRC.ubuntu_focal_55],
+        },
+        {
+          key: 'ubuntu-focal-aws-abi-1030',
+          streams: ['ubuntu'],
+          upstream_from: '5.4.0-rc1',
+          upstream_below: '5.5.0-rc1',
+          when: { flavours: ['aws'] },
+          status: 'fixed_from',
+          comparator: 'abi',
+          first_fixed: '1030',
+          confidence: 'verified',
+          detail: 'Ubuntu focal linux-aws 5.4: fixed from ABI 5.4.0-1030 (1030.31, rebased on master 5.4.0-55.61)',
+          sources: [SRC.ubuntu_aws_1030],
+        },
+        {
+          key: 'ubuntu-5.4-derivative-unknown',
+          streams: ['ubuntu'],
+          upstream_from: '5.4.0-rc1',
+          upstream_below: '5.5.0-rc1',
+          status: 'unknown',
+          confidence: 'verified',
+          detail: 'Ubuntu 5.4 derivative kernels (azure, gcp, oracle, kvm, oem, raspi, …): their changelogs were not read and their ABI numbers are their own',
+          sources: [SRC.ubuntu_derivatives_unread],
         },
         {
           key: 'ubuntu-3.15-to-5.3-no-fix',
@@ -337,6 +439,41 @@ export const KNOWLEDGE_BASE_DATA = {
             'SUSE kernel on an upstream base < 5.5 (SLE12 4.12, SLE15-SP1 4.12, SP2/SP3 5.3): SUSE carries the fix (bsc#1158751) but in which branch and update is not known',
           sources: [SRC.suse_unknown_branch],
         },
+        // --- vendor builds that carry the real kernel.org patch level (stream custom, vendor recognised) ---
+        {
+          key: 'patch-level-vendor-5.5',
+          streams: ['custom'],
+          upstream_from: '5.5.0-rc1',
+          when: { vendors: [...PATCH_LEVEL_VENDORS] },
+          status: 'fixed',
+          confidence: 'inferred',
+          detail: 'vendor build (Ubuntu mainline PPA, Proxmox, Arch, Amazon Linux 2, ChromeOS) of upstream ≥ 5.5: carries 249bd9087a52 from its base',
+          sources: [SRC.patch_level_vendors, SRC.mainline_ppa, SRC.base_inherit],
+        },
+        {
+          key: 'patch-level-vendor-5.4.y',
+          streams: ['custom'],
+          upstream_from: '5.4.0-rc1',
+          upstream_below: '5.5.0-rc1',
+          when: { vendors: [...PATCH_LEVEL_VENDORS] },
+          status: 'fixed_from',
+          comparator: 'upstream',
+          first_fixed: '5.4.69',
+          confidence: 'inferred',
+          detail: 'vendor build of 5.4.N (Ubuntu mainline PPA 5.4.N-0504NN, Proxmox 5.4.N-M-pve, Arch 5.4.N-M-lts, Amazon Linux 2 5.4.N-….amzn2, ChromeOS 5.4.N-…): judged by N, fixed from 5.4.69 as in stable',
+          sources: [SRC.patch_level_vendors, SRC.mainline_ppa, SRC.stable_5469],
+        },
+        {
+          key: 'mainline-ppa-3.15-to-5.3-no-fix',
+          streams: ['custom'],
+          upstream_from: '3.15.0-rc1',
+          upstream_below: '5.4.0-rc1',
+          when: { vendors: ['ubuntu-mainline-ppa'] },
+          status: 'no_fix_known',
+          confidence: 'inferred',
+          detail: 'Ubuntu mainline PPA build (vanilla) of 3.15 … 5.3: the longterm lines got no backport',
+          sources: [SRC.mainline_ppa, SRC.no_backport_419],
+        },
         // --- custom and unrecognised kernels ---
         {
           key: 'custom-upstream-base-5.5',
@@ -362,13 +499,19 @@ export const KNOWLEDGE_BASE_DATA = {
           code: 'qemu_serialises_post_eof_zeroes',
           applies_to: 'any',
           detail:
-            'QEMU ≥ 4.1.1 / 4.2.0 serialises post-EOF write-zeroes itself (292d06b925b2): keep that enabled — do not run QEMU 4.1.0 or builds that drop the workaround',
+            'QEMU ≥ 4.1.1 / 4.2.0 serialises post-EOF write-zeroes itself (292d06b925b2): keep that enabled — do not run QEMU 4.1.0 or builds that drop the workaround (not sufficient when the self-test reproduced the race below the zeroed range)',
           sources: [SRC.qemu_workaround],
         },
         {
           code: 'use_aio_threads',
           applies_to: 'xfs',
           detail: 'use aio=threads instead of aio=native or aio=io_uring for images on this path (synchronous O_DIRECT writes are not exposed)',
+          sources: [SRC.io_modes],
+        },
+        {
+          code: 'use_cache_writeback',
+          applies_to: 'xfs',
+          detail: 'use cache=writeback (cache.direct=off) for images on this path: buffered writes hold the inode lock until the size is updated, so they are not exposed',
           sources: [SRC.io_modes],
         },
         {

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { findDuplicateKey } from './json-duplicate-keys.js';
 import { formatIssueMessage, formatIssuePath } from './knowledge-base-schema.js';
 
 export const DEFAULT_POLICY_PATH = '/etc/xfsguard/policy.json';
@@ -17,10 +18,10 @@ export const POLICY_ENV = 'XFSGUARD_POLICY';
 
 /**
  * Default allowed roots: the usual VM image directories — libvirt's default storage pool, OpenStack Nova's
- * instance directory, KubeVirt's host-disk/data directory, and the conventional /srv/vm. Operators with images
+ * instance directory, KubeVirt's host-disk/data directory, the conventional /srv/vm and Proxmox VE's /var/lib/vz. Operators with images
  * elsewhere add their directories in the policy file.
  */
-export const DEFAULT_ALLOWED_ROOTS: readonly string[] = ['/var/lib/libvirt/images', '/var/lib/nova/instances', '/var/lib/kubevirt', '/srv/vm'];
+export const DEFAULT_ALLOWED_ROOTS: readonly string[] = ['/var/lib/libvirt/images', '/var/lib/nova/instances', '/var/lib/kubevirt', '/srv/vm', '/var/lib/vz'];
 export const DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS = 100;
 
 const absolutePath = z
@@ -118,6 +119,10 @@ export function parsePolicy(text: string, file: string): OperatorPolicy {
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new PolicyError(`${file}: (root): expected a JSON object`, file);
+  }
+  const dup = findDuplicateKey(text);
+  if (dup !== null) {
+    throw new PolicyError(`${file}: duplicate key ${JSON.stringify(dup.key)} at line ${dup.line} column ${dup.column}: which one applies would be ambiguous`, file);
   }
   const r = PolicyFileSchema.safeParse(data);
   if (!r.success) {

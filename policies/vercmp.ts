@@ -174,7 +174,7 @@ export interface UpstreamVersion {
 
 /** Parses "x.y", "x.y.z", "x.y-rcN", "x.y.z-rcN" (also "x.y.z~rcN" as Debian writes it). */
 export function parseUpstream(s: string): UpstreamVersion | null {
-  const m = /^(\d+)\.(\d+)(?:\.(\d+))?(?:[-~.]rc(\d+))?$/.exec(s.trim());
+  const m = /^(\d{1,9})\.(\d{1,9})(?:\.(\d{1,9}))?(?:[-~.]rc(\d{1,9}))?$/.exec(s.trim());
   if (!m) return null;
   return {
     major: Number(m[1]),

@@ -1,5 +1,5 @@
 // The filesystem probe: which filesystem holds a path, by statfs magic, with its mount.
-import { lstat, readdir, realpath, stat, statfs } from 'node:fs/promises';
+import { lstat, readdir, readlink, realpath, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { lookupMagic, magicHex } from './fs-magic.js';
 import { findMount, readMountinfo } from './mountinfo.js';
@@ -31,23 +31,61 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
   }
 }
 
+/** Linux follows at most this many symlinks in one lookup (MAXSYMLINKS): more is a loop. */
+const MAX_SYMLINKS = 40;
+
+export interface ResolvedPath {
+  real: string;
+  /** The path (or the target of a dangling link in it) does not exist: `real` is its nearest existing ancestor. */
+  missing: boolean;
+  /** Dangling symlinks followed on the way, as "link -> target". */
+  dangling_links: string[];
+}
+
+/** The target of `link` when it is a symlink (absolute, against its directory's real path), else null. */
+async function danglingTarget(link: string): Promise<string | null> {
+  let isLink: boolean;
+  try {
+    isLink = (await lstat(link)).isSymbolicLink();
+  } catch {
+    return null;
+  }
+  if (!isLink) return null;
+  try {
+    return path.resolve(await realpath(path.dirname(link)), await readlink(link));
+  } catch (err) {
+    throw pathErrorFromErrno(err, link) ?? err;
+  }
+}
+
 /**
  * Resolves symlinks and walks up to the nearest existing ancestor: images are often checked
- * before they are created. Returns the real path and what it is.
+ * before they are created. A dangling symlink on the way is followed to its target (what
+ * `qemu-img create` would create), never judged where the link itself lies.
  */
-export async function resolveExisting(absolute: string): Promise<{ real: string; missing: boolean }> {
+export async function resolveExisting(absolute: string): Promise<ResolvedPath> {
   let current = absolute;
-  let missing = false;
+  /** Names walked off `current`, to append again when a link in it is followed. */
+  let rest: string[] = [];
+  const dangling: string[] = [];
   for (;;) {
     try {
-      return { real: await realpath(current), missing };
+      return { real: await realpath(current), missing: rest.length > 0, dangling_links: dangling };
     } catch (err) {
       const code = errnoOf(err);
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw pathErrorFromErrno(err, current) ?? err;
+      const target = await danglingTarget(current);
+      if (target !== null) {
+        if (dangling.length >= MAX_SYMLINKS) throw new PathInputError('path_invalid', `cannot examine ${absolute}: too many levels of symbolic links (ELOOP)`);
+        dangling.push(`${current} -> ${target}`);
+        current = path.join(target, ...rest);
+        rest = [];
+        continue;
+      }
       const parent = path.dirname(current);
       if (parent === current) throw err;
+      rest = [path.basename(current), ...rest];
       current = parent;
-      missing = true;
     }
   }
 }
@@ -132,7 +170,7 @@ export interface FilesystemProbeOptions {
 /** Probes the filesystem that holds (or would hold) `absolute`. */
 export async function probeFilesystem(absolute: string, opts: FilesystemProbeOptions = {}): Promise<FilesystemFacts> {
   const notes: string[] = [];
-  const { real, missing } = await resolveExisting(absolute);
+  const { real, missing, dangling_links: dangling } = await resolveExisting(absolute);
   if (isUnderPseudoRoot(real)) {
     throw new PathInputError('path_pseudo', `${absolute} resolves to ${real}, a pseudo filesystem (/proc, /sys, /dev): not a place for VM images`);
   }
@@ -146,6 +184,7 @@ export async function probeFilesystem(absolute: string, opts: FilesystemProbeOpt
     throw pathErrorFromErrno(err, real) ?? err;
   }
   const judged = isDirectory ? real : path.dirname(real);
+  for (const link of dangling) notes.push(`dangling symlink ${link}: judged where the target would be created`);
   if (missing) notes.push(`${absolute} does not exist yet: judged its nearest existing ancestor ${real}`);
   if (kind === 'file' || kind === 'other') {
     notes.push(`${real} is ${kind === 'file' ? 'a regular file' : 'not a directory'}: judged its directory ${judged}`);
@@ -174,6 +213,7 @@ export async function probeFilesystem(absolute: string, opts: FilesystemProbeOpt
     fs_type: refineName(entry.name, mount),
     fs_class: entry.class,
     device,
+    inode: dirStat.ino.toString(),
     fs_uuid: await fsUuidFor(device),
     block_size: Number(sfs.bsize),
     free_bytes: Number(sfs.bavail) * Number(sfs.bsize),

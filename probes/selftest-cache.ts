@@ -1,9 +1,12 @@
 // Self-test results cached per boot, kernel release and filesystem, one file per filesystem in the
 // state directory, written atomically. A corrupt or foreign file is ignored with a warning.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { readRegularFile } from './regular-file.js';
 import { cacheFileSchema, type CacheFile } from './selftest-schema.js';
+import { reportIsStorable } from './selftest-runs.js';
+import { ensureDirectory } from './state-dir.js';
 import type { SelfTestEvidence, SelfTestReport } from './types.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/xfsguard';
@@ -21,6 +24,8 @@ export interface CacheKey {
 }
 
 const FILE_PREFIX = 'selftest-';
+/** A record is a few KiB; a FIFO or a huge file in its place is ignored, never waited for. */
+const MAX_RECORD_BYTES = 1024 * 1024;
 
 function fileFor(dir: string, device: string): string {
   return path.join(dir, `${FILE_PREFIX}${device.replace(/[^0-9A-Za-z]/g, '-')}.json`);
@@ -40,7 +45,7 @@ export function reportMatches(report: SelfTestReport, key: CacheKey): boolean {
 /** Writes a file atomically: a temp file beside it, fsync, rename, fsync of the directory. */
 export async function writeFileAtomic(file: string, content: string, mode = 0o644): Promise<void> {
   const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true, mode: 0o755 });
+  await ensureDirectory(dir, 0o755);
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(tmp, 'wx', mode);
   try {
@@ -72,7 +77,7 @@ export class SelfTestCache {
   private async readFileChecked(file: string): Promise<CacheFile | null> {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await readRegularFile(file, MAX_RECORD_BYTES);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') this.warn(`cannot read ${file}: ${code ?? String(err)}; ignoring it`);
@@ -101,7 +106,9 @@ export class SelfTestCache {
     return { report: record.report, cached: true, age_ms: Math.max(0, now - Date.parse(record.written_at)) };
   }
 
-  async write(report: SelfTestReport, now = new Date()): Promise<string> {
+  /** Stores the report; a report that says nothing about the filesystem (reportIsStorable) is not stored: null. */
+  async write(report: SelfTestReport, now = new Date()): Promise<string | null> {
+    if (!reportIsStorable(report)) return null;
     const file = fileFor(this.dir, report.device);
     const record: CacheFile = { format: 'xfsguard-selftest-cache', format_version: 1, written_at: now.toISOString(), report };
     await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`);

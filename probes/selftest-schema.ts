@@ -30,6 +30,9 @@ export const raceResultSchema = z.object({
   scratch: z.enum(['o_tmpfile', 'unlinked_name', 'none']),
   cancelled: z.boolean(),
   reason: raceRefusalSchema.nullable(),
+  window: z.enum(['beyond_eof', 'eof_prealloc', 'below_range']).optional(),
+  completed_before_fallocate: z.number().int().nonnegative().optional(),
+  first_reproduction_ms: z.number().nullable().optional(),
 });
 
 export const selfTestReportSchema = z.object({
@@ -50,6 +53,8 @@ export const selfTestReportSchema = z.object({
   modes: z.array(z.enum(['zero-range', 'alloc'])),
   runs: z.array(raceResultSchema),
   reason: z.string().nullable(),
+  below_range_outcome: z.enum(['reproduced', 'not_reproduced', 'unsupported']).nullable().optional(),
+  timeout: z.object({ deadline_ms: z.number(), message: z.string() }).nullable().optional(),
 });
 
 export const cacheFileSchema = z.object({

@@ -1,7 +1,9 @@
 // Runs the native race self-test on the filesystem of a judged directory, engine by engine and
-// mode by mode, within one byte and time budget, and folds the runs into one report.
-import { loadNative } from '../native/index.js';
+// mode by mode, within one byte and time budget, in a child process the caller abandons at a
+// deadline (probes/selftest-process.ts), and folds the runs into one report.
 import type { Engine, FallocMode, RaceOutcome, RaceResult } from '../native/types.js';
+import { hungDevices, runInChild, type HungDevice } from './selftest-process.js';
+import { refusedRun, type RunPair } from './selftest-runs.js';
 import type { FilesystemFacts, KernelFacts, SelfTestReport } from './types.js';
 
 export const ALL_ENGINES: readonly Engine[] = ['aio', 'io_uring'];
@@ -16,9 +18,6 @@ export const SELFTEST_DEFAULTS = {
   max_bytes: 64 * 1024 * 1024,
 } as const;
 
-/** A run writes at least one 4 KiB block; with less it cannot test anything. */
-const MIN_RUN_BYTES = 4096;
-
 /** Space to leave free beyond what the test may write. */
 const FREE_SPACE_MARGIN = 16 * 1024 * 1024;
 
@@ -28,15 +27,9 @@ export interface SelfTestOptions {
   iterations?: number;
   budget_ms?: number;
   max_bytes?: number;
+  /** When the caller stops waiting and abandons the test process (default budget_ms + SELFTEST_GRACE_MS). */
+  deadline_ms?: number;
   signal?: AbortSignal;
-}
-
-function refusedRun(engine: Engine, mode: FallocMode, stage: string, errno: string, message: string): RaceResult {
-  return {
-    engine, mode, outcome: 'unsupported', iterations: 0, reproductions: 0, in_flight_iterations: 0,
-    first_reproduction: null, io_sizes: [], duration_ms: 0, bytes_written: 0, block_size: 0,
-    scratch: 'none', cancelled: false, reason: { stage, errno, message },
-  };
 }
 
 /** reproduced beats not_reproduced beats unsupported. */
@@ -58,70 +51,81 @@ function precheck(fs: FilesystemFacts, maxBytes: number): { stage: string; errno
   return null;
 }
 
+/** Beyond the time budget: starting the run, the last write's completion, tearing down. */
+export const SELFTEST_GRACE_MS = 2000;
+
+/** Why a self-test gave no answer: its device did not respond by the deadline. */
+export interface SelfTestTimeout {
+  deadline_ms: number;
+  message: string;
+}
+
+/** The typed timeout result: the HTTP route answers 504 for it, the CLI an `unknown`. */
+export function selfTestTimedOut(report: SelfTestReport): report is SelfTestReport & { timeout: SelfTestTimeout } {
+  return report.timeout !== undefined && report.timeout !== null;
+}
+
+/**
+ * The below-range case (C1), run only once the race reproduced: it then tells whether QEMU's own
+ * workaround suffices on this kernel. Needs aio and zero-range among the runs asked for.
+ */
+export function belowRangeRun(engines: readonly Engine[], modes: readonly FallocMode[]): RunPair | undefined {
+  return engines.includes('aio') && modes.includes('zero-range') ? { engine: 'aio', mode: 'zero-range', window: 'below_range' } : undefined;
+}
+
+function timeoutMessage(fs: FilesystemFacts, ms: number, already: HungDevice | undefined): string {
+  return already !== undefined
+    ? `the device did not respond: a self-test on ${fs.device} (${already.directory}) has been stuck since ${already.since}; not starting another`
+    : `the device did not respond: the self-test on ${fs.device} (${fs.judged_directory}) did not finish within ${ms} ms (a frozen or hung filesystem?); its process was abandoned`;
+}
+
 export async function runSelfTest(fs: FilesystemFacts, kernel: KernelFacts, opts: SelfTestOptions = {}): Promise<SelfTestReport> {
   const engines = opts.engines ?? ALL_ENGINES;
   const modes = opts.modes ?? ALL_MODES;
-  const iterations = opts.iterations ?? SELFTEST_DEFAULTS.iterations;
-  const budgetMs = opts.budget_ms ?? SELFTEST_DEFAULTS.budget_ms;
-  const maxBytes = opts.max_bytes ?? SELFTEST_DEFAULTS.max_bytes;
-  const pairs = engines.flatMap((engine) => modes.map((mode) => ({ engine, mode })));
+  const limits = {
+    iterations: opts.iterations ?? SELFTEST_DEFAULTS.iterations,
+    budget_ms: opts.budget_ms ?? SELFTEST_DEFAULTS.budget_ms,
+    max_bytes: opts.max_bytes ?? SELFTEST_DEFAULTS.max_bytes,
+  };
+  const deadlineMs = opts.deadline_ms ?? limits.budget_ms + SELFTEST_GRACE_MS;
+  const pairs: RunPair[] = engines.flatMap((engine) => modes.map((mode) => ({ engine, mode })));
+  const below = belowRangeRun(engines, modes);
   const started = Date.now();
-  const runs: RaceResult[] = [];
+  let runs: RaceResult[] = [];
+  let timeout: SelfTestTimeout | null = null;
 
-  const refusal = precheck(fs, maxBytes);
-  let native: ReturnType<typeof loadNative> | null = null;
-  let nativeError: string | null = null;
-  if (refusal === null) {
-    try {
-      native = loadNative();
-    } catch (err) {
-      nativeError = err instanceof Error ? err.message : String(err);
+  const refusal = precheck(fs, limits.max_bytes);
+  const already = hungDevices().find((h) => h.device === fs.device);
+  if (refusal !== null) {
+    runs = pairs.map((p) => refusedRun(p, refusal.stage, refusal.errno, refusal.message));
+  } else if (already !== undefined) {
+    timeout = { deadline_ms: deadlineMs, message: timeoutMessage(fs, deadlineMs, already) };
+  } else {
+    const directory = { path: fs.judged_directory, device: fs.device, magic: fs.magic, ...(fs.inode !== undefined ? { inode: fs.inode } : {}) };
+    const child = await runInChild({ type: 'start', directory, pairs, limits, ...(below ? { ifReproduced: below } : {}) }, fs.device, { deadline_ms: deadlineMs, ...(opts.signal ? { signal: opts.signal } : {}) });
+    runs = child.runs;
+    if (child.timed_out) timeout = { deadline_ms: deadlineMs, message: timeoutMessage(fs, deadlineMs, undefined) };
+    else if (child.failure !== null) {
+      const failure = child.failure;
+      const stage = failure.startsWith('native addon') ? 'native_addon' : 'child';
+      runs.push(...pairs.slice(runs.length).map((p) => refusedRun(p, stage, '', failure)));
     }
   }
-
-  const cancel = new Int32Array(new SharedArrayBuffer(4));
-  const onAbort = () => Atomics.store(cancel, 0, 1);
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    for (const [i, { engine, mode }] of pairs.entries()) {
-      if (refusal !== null) {
-        runs.push(refusedRun(engine, mode, refusal.stage, refusal.errno, refusal.message));
-        continue;
-      }
-      if (native === null) {
-        runs.push(refusedRun(engine, mode, 'native_addon', '', nativeError ?? 'native addon unavailable'));
-        continue;
-      }
-      if (opts.signal?.aborted === true) {
-        runs.push({ ...refusedRun(engine, mode, 'cancelled', '', 'the self-test was cancelled'), cancelled: true });
-        continue;
-      }
-      // What is left of the budget is shared by the runs still to come.
-      const remainingRuns = pairs.length - i;
-      const spentBytes = runs.reduce((n, r) => n + r.bytes_written, 0);
-      const spentMs = Date.now() - started;
-      const runBytes = Math.floor((maxBytes - spentBytes) / remainingRuns);
-      if (runBytes < MIN_RUN_BYTES) {
-        runs.push(refusedRun(engine, mode, 'byte_budget', '', `the byte budget leaves ${Math.max(0, runBytes)} bytes for this run; it needs at least ${MIN_RUN_BYTES}`));
-        continue;
-      }
-      runs.push(
-        await native.runRace({
-          directory: fs.judged_directory,
-          engine,
-          mode,
-          max_iterations: iterations,
-          budget_ms: Math.max(1, Math.floor((budgetMs - spentMs) / remainingRuns)),
-          max_bytes: runBytes,
-          cancel,
-        }),
-      );
-    }
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
+  if (timeout !== null) {
+    const message = timeout.message;
+    runs.push(...pairs.slice(runs.length).map((p) => refusedRun(p, 'timeout', 'ETIMEDOUT', message)));
   }
+  return buildReport(fs, kernel, { engines, modes, started, runs, timeout });
+}
 
+function buildReport(
+  fs: FilesystemFacts,
+  kernel: KernelFacts,
+  x: { engines: readonly Engine[]; modes: readonly FallocMode[]; started: number; runs: RaceResult[]; timeout: SelfTestTimeout | null },
+): SelfTestReport {
+  const { runs, timeout } = x;
   const outcome = combineOutcomes(runs);
+  const below = runs.filter((r) => r.window === 'below_range');
   return {
     format_version: 1,
     outcome,
@@ -131,15 +135,17 @@ export async function runSelfTest(fs: FilesystemFacts, kernel: KernelFacts, opts
     fs_type: fs.fs_type,
     kernel_release: kernel.release,
     boot_id: kernel.boot_id,
-    started_at: new Date(started).toISOString(),
-    duration_ms: Date.now() - started,
+    started_at: new Date(x.started).toISOString(),
+    duration_ms: Date.now() - x.started,
     bytes_written: runs.reduce((n, r) => n + r.bytes_written, 0),
     iterations: runs.reduce((n, r) => n + r.iterations, 0),
     reproductions: runs.reduce((n, r) => n + r.reproductions, 0),
-    engines: [...engines],
-    modes: [...modes],
+    engines: [...x.engines],
+    modes: [...x.modes],
     runs,
-    reason: outcome === 'unsupported' ? (runs.map((r) => r.reason?.message).find((m) => m !== undefined) ?? null) : null,
+    reason: outcome === 'unsupported' ? (timeout?.message ?? runs.map((r) => r.reason?.message).find((m) => m !== undefined) ?? null) : null,
+    below_range_outcome: below.length > 0 ? combineOutcomes(below) : null,
+    timeout,
   };
 }
 

@@ -29,6 +29,8 @@ export interface FilesystemFacts {
   fs_class: FsClass;
   /** st_dev of the judged directory, as "major:minor". */
   device: string;
+  /** st_ino of the judged directory (decimal): the self-test checks the directory it opens is this one. */
+  inode?: string;
   /** Filesystem UUID where the system names it (/dev/disk/by-uuid), else null. */
   fs_uuid: string | null;
   block_size: number;
@@ -80,6 +82,15 @@ export interface SelfTestReport {
   modes: FallocMode[];
   runs: RaceResult[];
   reason: string | null;
+  /**
+   * The below-range case (contract C1): an extending write in flight BELOW a beyond-EOF ZERO_RANGE.
+   * 'reproduced': that write's data or size was lost, so QEMU's own serialising workaround
+   * (>= 4.1.1, which orders only requests at or above the zeroed offset) does not suffice on this
+   * kernel. null/absent: the case did not run (no aio engine or no zero-range mode asked for).
+   */
+  below_range_outcome?: RaceOutcome | null;
+  /** Set when the device did not respond by the deadline: the test process was abandoned (outcome 'unsupported'). */
+  timeout?: { deadline_ms: number; message: string } | null;
 }
 
 /** A self-test result with where it came from. */

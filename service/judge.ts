@@ -1,11 +1,14 @@
 // One judgement of a path, shared by the CLI, the HTTP service and the boot check: probe the
 // filesystem and kernel, find or run the self-test, and hand the facts to the pure decision.
+import { randomUUID } from 'node:crypto';
 import { decide } from '../policies/decide.js';
 import type { Decision } from '../policies/decide.js';
 import type { KnowledgeBase } from '../policies/knowledge-base-schema.js';
 import type { OperatorPolicy } from '../policies/operator-policy.js';
+import { withQemuEvidence } from '../policies/qemu-exposure.js';
 import { probeFilesystem } from '../probes/filesystem.js';
 import { probeKernel } from '../probes/kernel.js';
+import type { QemuFacts } from '../probes/qemu.js';
 import type { SelfTestCache } from '../probes/selftest-cache.js';
 import { runSelfTest, type SelfTestOptions, type SelfTestSingleFlight } from '../probes/selftest.js';
 import type { FilesystemFacts, IoMode, KernelFacts, SelfTestEvidence, SelfTestReport } from '../probes/types.js';
@@ -27,6 +30,8 @@ export interface JudgeContext {
   selfTestAllowed?: (fs: FilesystemFacts) => boolean;
   /** How to probe a path's filesystem: a long-running service reuses recent facts; one-shot commands probe afresh. */
   probeFilesystem?: (absolute: string) => Promise<FilesystemFacts>;
+  /** The host's QEMU binaries (the service probes them once at start-up): when given, they are evidence. */
+  qemu?: QemuFacts | Promise<QemuFacts>;
 }
 
 export interface JudgeRequest {
@@ -40,8 +45,14 @@ export interface JudgeRequest {
   knownSelfTest?: SelfTestEvidence | null;
 }
 
+/**
+ * A decision as every edge hands it out: one id and time per answer, the same in `check --json`,
+ * the HTTP response (and its X-Request-Id), the decision log line and the boot-check file.
+ */
+export type IdentifiedDecision = { decision_id: string; decided_at: string } & Decision;
+
 export interface Judgement {
-  decision: Decision;
+  decision: IdentifiedDecision;
   filesystem: FilesystemFacts;
   /** A self-test ran (or was joined) for this answer. */
   selftest_ran: boolean;
@@ -87,7 +98,7 @@ export async function judge(req: JudgeRequest, ctx: JudgeContext): Promise<Judge
     selftest = { report, cached: false, age_ms: 0 };
     ran = true;
   }
-  const decision = decide({
+  const decided = decide({
     filesystem,
     kernel,
     selftest,
@@ -97,5 +108,15 @@ export async function judge(req: JudgeRequest, ctx: JudgeContext): Promise<Judge
     ...(req.kernel_release_override !== undefined ? { kernel_release_override: req.kernel_release_override } : {}),
     xfsguard_version: XFSGUARD_VERSION,
   });
+  const qemu = ctx.qemu === undefined ? undefined : await ctx.qemu;
+  const withQemu = qemu === undefined ? decided : withQemuEvidence(decided, qemu.binaries, qemuNote(qemu));
+  const decision: IdentifiedDecision = { decision_id: randomUUID(), decided_at: new Date().toISOString(), ...withQemu };
   return { decision, filesystem, selftest_ran: ran };
+}
+
+/** What the QEMU probe could not tell: binaries left out, versions it could not read. */
+function qemuNote(q: QemuFacts): string | null {
+  const unread = q.binaries.filter((b) => b.error !== null).map((b) => `${b.path}: ${b.error}`);
+  const parts = [...(q.note === null ? [] : [q.note]), ...unread];
+  return parts.length === 0 ? null : parts.join('; ');
 }

@@ -71,12 +71,14 @@ function fakeReport(): BootCheckReport {
   const root = (r: string, verdict: Verdict | null, outcome: 'reproduced' | 'not_reproduced' | 'unsupported' | null) => ({
     root: r, status: verdict === null ? ('missing' as const) : ('judged' as const), device: '254:0', fs_type: 'xfs', verdict,
     enable_workaround: verdict === null ? null : verdict === 'affected' || verdict === 'unknown', reasons: [],
+    decision_id: verdict === null ? null : '0b7e4c1a-7d1e-4a51-9d0e-6f1f2a3b4c5d', decided_at: verdict === null ? null : '2026-11-24T10:00:01.000Z',
+    image_files: verdict === null ? null : 2,
     selftest: outcome === null ? null : { device: '254:0', outcome, ran: true, shared_with: null, duration_ms: 1500, iterations: 10, reproductions: outcome === 'reproduced' ? 3 : 0, reason: null },
     error: null,
   });
   return {
     format: 'xfsguard-boot-check', format_version: 1, started_at: '2026-11-24T10:00:00.000Z', finished_at: '2026-11-24T10:00:02.000Z',
-    duration_ms: 2000, budget_ms: 60000, kernel_release: '6.1.192', boot_id: 'b', policy_source: 'x', state_dir: '/var/lib/xfsguard',
+    duration_ms: 2000, budget_ms: 60000, kernel_release: '6.1.192', boot_id: 'b', xfsguard_version: '0.1.0', knowledge_base_revision: '2026-11-24.2', policy_source: 'x', state_dir: '/var/lib/xfsguard',
     node: { verdict: 'affected', enable_workaround: true },
     roots: [root('/srv/vm "quoted"\\back\nslash', 'affected', 'reproduced'), root('/var/lib/libvirt/images', 'fixed', 'unsupported'), root('/gone', null, null)],
     outputs: { state: { path: null, written: false, note: null }, nfd: { path: null, written: false, note: null }, textfile: { path: null, written: false, note: null } },

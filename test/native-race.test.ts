@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -95,6 +95,37 @@ test('a missing directory is data (unsupported, stage open, ENOENT), not a rejec
   assert.equal(r.reason?.errno, 'ENOENT');
   assert.equal(r.iterations, 0);
   assert.equal(r.bytes_written, 0);
+});
+
+test('openDirectory follows no symlink anywhere on the path; runRace on a fd never resolves the path', { skip: needNative ?? false }, async () => {
+  const n = native!;
+  const base = mkdtempSync('/var/tmp/xfsguard-test-opendir-');
+  try {
+    mkdirSync(path.join(base, 'real', 'sub'), { recursive: true });
+    symlinkSync(path.join(base, 'real'), path.join(base, 'link'));
+    const ok = n.openDirectory(path.join(base, 'real', 'sub'));
+    assert.ok(!('error' in ok), JSON.stringify(ok));
+    const st = statSync(path.join(base, 'real', 'sub'), { bigint: true });
+    assert.equal(ok.inode, st.ino.toString());
+    assert.equal(ok.magic, statfsSync(base).type);
+    for (const p of [path.join(base, 'link'), path.join(base, 'link', 'sub'), `${base}/real/../real`, 'relative/path']) {
+      const r = n.openDirectory(p);
+      assert.ok('error' in r, `${p} was opened through a symlink or a '..'`);
+      assert.equal(r.error.stage, 'directory_open');
+      assert.ok(['ENOTDIR', 'ELOOP', 'EXDEV', 'EINVAL'].includes(r.error.errno), `${p}: ${JSON.stringify(r.error)}`);
+    }
+    const viaLink = await n.runRace(opts(path.join(base, 'link'), 'aio', 'alloc', { max_iterations: 1 }));
+    assert.equal(viaLink.outcome, 'unsupported');
+    assert.equal(viaLink.reason?.stage, 'open');
+    // Given a fd, the path named is only a label: the run happens where the fd is.
+    const r = await n.runRace(opts('/nonexistent/label-only', 'aio', 'alloc', { max_iterations: 2, directory_fd: ok.fd }));
+    closeSync(ok.fd);
+    assert.notEqual(r.reason?.stage, 'open', JSON.stringify(r.reason));
+    assert.equal(r.scratch, 'o_tmpfile');
+    assert.deepEqual(readdirSync(path.join(base, 'real', 'sub')), []);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
 });
 
 // ---- real filesystems ----------------------------------------------------------------------
@@ -305,6 +336,20 @@ int open64(const char* path, int flags, ...) {
   return real(path, flags, mode);
 }
 
+int openat64(int dirfd, const char* path, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = va_arg(ap, mode_t);
+  va_end(ap);
+  if ((flags & __O_TMPFILE) == __O_TMPFILE && fault("tmpfile")) {
+    errno = EOPNOTSUPP;
+    return -1;
+  }
+  int (*real)(int, const char*, int, ...) = (int (*)(int, const char*, int, ...))dlsym(RTLD_NEXT, "openat64");
+  return real(dirfd, path, flags, mode);
+}
+int openat(int dirfd, const char* path, int flags, ...) __attribute__((alias("openat64")));
+
 int unlink(const char* path) {
   if (fault("unlink")) {
     errno = EPERM;
@@ -312,6 +357,15 @@ int unlink(const char* path) {
   }
   int (*real)(const char*) = (int (*)(const char*))dlsym(RTLD_NEXT, "unlink");
   return real(path);
+}
+
+int unlinkat(int dirfd, const char* path, int flags) {
+  if (fault("unlink")) {
+    errno = EPERM;
+    return -1;
+  }
+  int (*real)(int, const char*, int) = (int (*)(int, const char*, int))dlsym(RTLD_NEXT, "unlinkat");
+  return real(dirfd, path, flags);
 }
 
 ssize_t pread64(int fd, void* buf, size_t n, off_t off) {

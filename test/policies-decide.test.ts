@@ -13,7 +13,7 @@ const K = {
   affected: '4.19.325', // upstream 4.19.y: no fix known (inferred)
   affected_verified: '5.4.68', // below 5.4.69 (verified)
   fixed: '5.10.200', // upstream ≥ 5.5 (verified)
-  unknown: '4.18.0-193.28.1.el8_2.x86_64', // RHEL 8: fix build not known
+  unknown: '5.3.18-150300.59.93-default', // SUSE < 5.5: which branch carries the fix is not known
   not_present: '3.14.79',
   custom_fixed: '6.1.192-xfsrace', // fixed by upstream version only (belief)
 } as const;
@@ -47,8 +47,10 @@ describe('decision matrix: XFS × kernel status × self-test × policy × I/O mo
     ['fixed', null, 'conservative', null, 'fixed', 'high', false, ['kernel_fixed_upstream']],
     ['fixed', 'not_reproduced', 'conservative', 'native', 'fixed', 'high', false, ['kernel_fixed_upstream', 'selftest_clean_supports_fixed']],
     ['fixed', 'unsupported', 'conservative', null, 'fixed', 'high', false, ['selftest_unsupported']],
-    ['custom_fixed', null, 'conservative', null, 'fixed', 'low', false, ['kernel_fixed_by_upstream_version_only']],
-    ['custom_fixed', 'not_reproduced', 'conservative', null, 'fixed', 'low', false, ['selftest_clean_supports_fixed']],
+    // a belief never turns the workaround off: fixed by version only needs a clean self-test to agree
+    ['custom_fixed', null, 'conservative', null, 'unknown', 'low', true, ['kernel_fixed_by_upstream_version_only', 'kernel_belief_not_enough']],
+    ['custom_fixed', 'not_reproduced', 'conservative', null, 'fixed', 'low', false, ['selftest_clean_supports_fixed', 'selftest_corroborates_belief']],
+    ['custom_fixed', 'unsupported', 'conservative', null, 'unknown', 'low', true, ['selftest_unsupported', 'kernel_belief_not_enough']],
     // table says unknown: a clean self-test is not proof under the default policy
     ['unknown', null, 'conservative', null, 'unknown', 'low', true, ['kernel_unknown', 'selftest_none']],
     ['unknown', 'not_reproduced', 'conservative', null, 'unknown', 'low', true, ['kernel_unknown', 'selftest_clean_not_proof', 'policy_conservative']],
@@ -59,7 +61,9 @@ describe('decision matrix: XFS × kernel status × self-test × policy × I/O mo
     ['unknown', 'not_reproduced', 'trust-selftest', 'native', 'fixed', 'low', false, ['selftest_trusted']],
     ['unknown', null, 'conservative', 'threads', 'not_affected', 'medium', false, ['io_mode_not_exposed']],
     // bug not present (upstream < 3.15): the 3.15 boundary is [M] in bug.md, so only low confidence
-    ['not_present', null, 'conservative', null, 'not_affected', 'low', false, ['kernel_bug_not_present']],
+    // (issue 10: a vendor 3.10 may carry appending AIO, as RHEL did) — a belief, so unknown until a self-test agrees
+    ['not_present', null, 'conservative', null, 'unknown', 'low', true, ['kernel_bug_not_present', 'kernel_belief_not_enough']],
+    ['not_present', 'not_reproduced', 'conservative', null, 'not_affected', 'low', false, ['selftest_corroborates_belief']],
   ];
   for (const [kernel, outcome, mode, io, verdict, conf, enable, mustHave] of rows) {
     test(`xfs, kernel ${kernel}, self-test ${outcome ?? 'none'}, ${mode}, io ${io ?? 'unset'} → ${verdict}/${conf}, enable=${enable}`, () => {
@@ -76,6 +80,17 @@ describe('decision matrix: XFS × kernel status × self-test × policy × I/O mo
     });
   }
 
+  test('a belief is corroborated only by enough clean iterations', () => {
+    const release = K.custom_fixed;
+    const p = policy({ trust_selftest_min_iterations: 100 });
+    const few = decide(input({ release, selftest: st('not_reproduced', release, 99), policy: p }));
+    assert.equal(few.verdict, 'unknown');
+    assert.equal(few.enable_workaround, true);
+    assert.ok(codes(few).includes('kernel_belief_not_enough'));
+    const enough = decide(input({ release, selftest: st('not_reproduced', release, 100), policy: p }));
+    assert.equal(enough.verdict, 'fixed');
+    assert.equal(enough.enable_workaround, false);
+  });
   test('trust-selftest needs enough iterations', () => {
     const release = K.unknown;
     const few = decide(input({ release, selftest: st('not_reproduced', release, 99), policy: policy({ mode: 'trust-selftest', trust_selftest_min_iterations: 100 }) }));
@@ -158,7 +173,7 @@ describe('decision matrix: filesystem classes', () => {
 
 describe('self-test applicability', () => {
   test('a self-test of another kernel, boot or filesystem is ignored and says so', () => {
-    const release = K.custom_fixed;
+    const release = K.fixed;
     for (const over of [{ kernel_release: '6.1.191' }, { boot_id: 'other-boot' }, { fs_uuid: 'other-uuid' }]) {
       const ev = selftest('reproduced', over, release);
       const d = decide(input({ release, selftest: ev }));
@@ -261,14 +276,39 @@ describe('operator overrides', () => {
 });
 
 describe('mitigations and exit codes', () => {
-  test('affected XFS lists the four mitigations', () => {
+  test('affected XFS lists the five mitigations', () => {
     const d = decide(input({ release: K.affected }));
     assert.deepEqual(
       d.mitigations.map((m) => m.code).sort(),
-      ['place_on_non_xfs', 'qemu_serialises_post_eof_zeroes', 'upgrade_kernel', 'use_aio_threads'].sort(),
+      ['place_on_non_xfs', 'qemu_serialises_post_eof_zeroes', 'upgrade_kernel', 'use_aio_threads', 'use_cache_writeback'].sort(),
     );
     assert.match(d.mitigations.find((m) => m.code === 'qemu_serialises_post_eof_zeroes')!.detail, /4\.1\.1.*4\.2\.0/);
     assert.match(d.mitigations.find((m) => m.code === 'upgrade_kernel')!.detail, /5\.5.*5\.4\.69/);
+  });
+  test('C1: a below-range reproduction drops QEMU\'s serialisation from the sufficient mitigations', () => {
+    const release = K.fixed;
+    const below = (o: 'reproduced' | 'not_reproduced' | null, outcome: 'reproduced' | 'not_reproduced' = 'reproduced') =>
+      selftest(outcome, { below_range_outcome: o } as Partial<SelfTestEvidence['report']>, release);
+    const d = decide(input({ release, selftest: below('reproduced') }));
+    assert.equal(d.verdict, 'affected');
+    assert.deepEqual(d.mitigations.map((m) => m.code).sort(), ['upgrade_kernel', 'use_aio_threads', 'use_cache_writeback']);
+    assert.ok(codes(d).includes('selftest_below_range_reproduced'));
+    // only the main cases reproduced: QEMU's serialisation still counts
+    const main = decide(input({ release, selftest: below('not_reproduced') }));
+    assert.ok(main.mitigations.some((m) => m.code === 'qemu_serialises_post_eof_zeroes'));
+    assert.ok(!codes(main).includes('selftest_below_range_reproduced'));
+    // the below-range case alone is a reproduction too: never a clean self-test
+    const onlyBelow = decide(input({ release, selftest: below('reproduced', 'not_reproduced') }));
+    assert.equal(onlyBelow.verdict, 'affected');
+    assert.ok(!onlyBelow.mitigations.some((m) => m.code === 'qemu_serialises_post_eof_zeroes'));
+  });
+  test('a self-test whose device timed out: unknown, says so, the tables are not asked instead', () => {
+    const release = K.fixed;
+    const ev = selftest('unsupported', { timeout: { deadline_ms: 5000, message: 'device did not respond' } } as Partial<SelfTestEvidence['report']>, release);
+    const d = decide(input({ release, selftest: ev }));
+    assert.equal(d.verdict, 'unknown');
+    assert.equal(d.enable_workaround, true);
+    assert.ok(codes(d).includes('selftest_timed_out'));
   });
   test('exitCodeFor', () => {
     assert.equal(exitCodeFor({ enable_workaround: false, verdict: 'affected' }), 0);

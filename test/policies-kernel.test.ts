@@ -74,23 +74,23 @@ const DEB = (pkg: string): ParseOptions => ({ version: `#1 SMP PREEMPT_DYNAMIC D
 
 // Real release strings across streams, with the status the knowledge base gives them.
 const KERNELS: Row[] = [
-  // RHEL 7 and rebuilds: 7.3-era code verified vulnerable; no fix known (belief)
-  ['3.10.0-1160.el7.x86_64', {}, 'el7', 'affected', 'el7-no-fix-known'],
-  ['3.10.0-1160.119.1.el7.x86_64', {}, 'el7', 'affected'],
+  // RHEL 7 and rebuilds (distro-fixes.md): fixed in 7.9 (3.10.0-1160); no race window before 3.10.0-257
+  ['3.10.0-1160.el7.x86_64', {}, 'el7', 'fixed', 'el7-fixed-from-1160'],
+  ['3.10.0-1160.119.1.el7.x86_64', {}, 'el7', 'fixed'],
   ['3.10.0-693.el7.x86_64', {}, 'el7', 'affected'],
   ['3.10.0-693.1.1.el7.x86_64', {}, 'el7', 'affected'],
   ['3.10.0-327.el7.x86_64', {}, 'el7', 'affected'],
-  ['3.10.0-123.el7.x86_64', {}, 'el7', 'affected'],
+  ['3.10.0-123.el7.x86_64', {}, 'el7', 'not_present', 'el7-before-appending-aio'],
   ['3.10.0-957.27.2.el7.ppc64le', {}, 'el7', 'affected'],
-  // RHEL 8: the build with the fix is not known ⇒ unknown
-  ['4.18.0-193.28.1.el8_2.x86_64', {}, 'el8', 'unknown', 'el8-unknown'],
-  ['4.18.0-80.el8.x86_64', {}, 'el8', 'unknown'],
-  ['4.18.0-240.el8.x86_64', {}, 'el8', 'unknown'],
-  ['4.18.0-553.el8_10.x86_64', {}, 'el8', 'unknown'],
-  ['4.18.0-553.157.1.el8_10.x86_64', {}, 'el8', 'unknown'],
-  ['4.18.0-372.9.1.rt7.166.el8.x86_64', {}, 'el8', 'unknown'],
-  ['4.18.0-305.el8.aarch64', {}, 'el8', 'unknown'],
-  ['4.18.0-193.el8.x86_64+debug', {}, 'el8', 'unknown'],
+  // RHEL 8 (distro-fixes.md): fixed from 4.18.0-165.el8
+  ['4.18.0-193.28.1.el8_2.x86_64', {}, 'el8', 'fixed', 'el8-fixed-from-165'],
+  ['4.18.0-80.el8.x86_64', {}, 'el8', 'affected', 'el8-fixed-from-165'],
+  ['4.18.0-240.el8.x86_64', {}, 'el8', 'fixed'],
+  ['4.18.0-553.el8_10.x86_64', {}, 'el8', 'fixed'],
+  ['4.18.0-553.157.1.el8_10.x86_64', {}, 'el8', 'fixed'],
+  ['4.18.0-372.9.1.rt7.166.el8.x86_64', {}, 'el8', 'fixed'],
+  ['4.18.0-305.el8.aarch64', {}, 'el8', 'fixed'],
+  ['4.18.0-193.el8.x86_64+debug', {}, 'el8', 'fixed'],
   // RHEL 9/10: upstream base ≥ 5.5
   ['5.14.0-70.13.1.el9_0', {}, 'el9', 'fixed', 'el9-el10-upstream-base'],
   ['5.14.0-427.13.1.el9_4.x86_64', {}, 'el9', 'fixed'],
@@ -109,10 +109,11 @@ const KERNELS: Row[] = [
   ['5.3.7-301.fc31.x86_64', {}, 'fedora', 'affected'],
   ['5.4.10-200.fc31.x86_64', {}, 'fedora', 'affected', 'vanilla-based-5.4.y'],
   // Ubuntu: focal 5.4 needs the version signature for the upstream base
-  ['5.4.0-42-generic', {}, 'ubuntu', 'unknown', 'ubuntu-5.4-stable-import'],
-  ['5.4.0-42-generic', SIG('5.4.0-42.46', 'generic', '5.4.44'), 'ubuntu', 'affected', 'ubuntu-5.4-stable-import'],
-  ['5.4.0-100-generic', SIG('5.4.0-100.113', 'generic', '5.4.166'), 'ubuntu', 'fixed', 'ubuntu-5.4-stable-import'],
-  ['5.4.0-100-generic', {}, 'ubuntu', 'unknown'],
+  // focal master (distro-fixes.md): fixed from ABI 55, read from the release or, when present, the package version
+  ['5.4.0-42-generic', {}, 'ubuntu', 'affected', 'ubuntu-focal-master-abi-55'],
+  ['5.4.0-42-generic', SIG('5.4.0-42.46', 'generic', '5.4.44'), 'ubuntu', 'affected', 'ubuntu-5.4-signature-base-before-5.4.69'],
+  ['5.4.0-100-generic', SIG('5.4.0-100.113', 'generic', '5.4.166'), 'ubuntu', 'fixed', 'ubuntu-focal-master-abi-55'],
+  ['5.4.0-100-generic', {}, 'ubuntu', 'fixed', 'ubuntu-focal-master-abi-55'],
   ['5.4.0-1036-azure', {}, 'ubuntu', 'unknown'],
   ['5.4.0-48-generic', SIG('5.4.0-48.52', 'generic', '5.4.60'), 'ubuntu', 'affected'],
   ['4.15.0-213-generic', {}, 'ubuntu', 'affected', 'ubuntu-3.15-to-5.3-no-fix'],
@@ -178,6 +179,59 @@ const KERNELS: Row[] = [
   ['5.4.80-custom', {}, 'custom', 'unknown', 'custom-before-5.5-unknown'],
   ['4.19.0-xfsrace', {}, 'custom', 'unknown'],
   ['4.14.336-257.562.amzn2.x86_64', {}, 'custom', 'unknown'],
+  // every release named in issue 10 and in distro-fixes.md, with the verdict the sources give
+  ['4.18.0-165.el8.x86_64', {}, 'el8', 'fixed', 'el8-fixed-from-165'],
+  ['4.18.0-164.el8.x86_64', {}, 'el8', 'affected', 'el8-fixed-from-165'],
+  ['4.18.0-193.el8.x86_64', {}, 'el8', 'fixed'],
+  ['4.18.0-147.el8.x86_64', {}, 'el8', 'affected'],
+  ['4.18.0-147.8.1.el8_1.x86_64', {}, 'el8', 'affected', 'el8-fixed-from-165'],
+  ['4.18.0-147.94.1.el8_1.x86_64', {}, 'el8', 'unknown', 'el8-unchecked-8.1-z-streams'],
+  ['4.18.0-147.3.1.el8_1.x86_64', {}, 'el8', 'affected'],
+  ['3.10.0-1160.el7', {}, 'el7', 'fixed', 'el7-fixed-from-1160'],
+  ['3.10.0-1160.rt56.1131.el7.x86_64', {}, 'el7', 'fixed'],
+  ['3.10.0-1127.el7.x86_64', {}, 'el7', 'affected', 'el7-fixed-from-1160'],
+  ['3.10.0-1127.19.1.el7.x86_64', {}, 'el7', 'unknown', 'el7-unpinned-1127z-to-1160'],
+  ['3.10.0-1136.el7.x86_64', {}, 'el7', 'unknown', 'el7-unpinned-1127z-to-1160'],
+  ['3.10.0-514.26.2.el7.x86_64', {}, 'el7', 'affected'],
+  ['3.10.0-445.el7.x86_64', {}, 'el7', 'affected'],
+  ['3.10.0-257.el7.x86_64', {}, 'el7', 'affected', 'el7-fixed-from-1160'],
+  ['3.10.0-256.el7.x86_64', {}, 'el7', 'not_present', 'el7-before-appending-aio'],
+  ['3.10.0-229.el7.x86_64', {}, 'el7', 'not_present'],
+  ['3.10.0-229.20.1.el7.x86_64', {}, 'el7', 'not_present'],
+  ['5.4.0-55-generic', {}, 'ubuntu', 'fixed', 'ubuntu-focal-master-abi-55'],
+  ['5.4.0-54-generic', {}, 'ubuntu', 'affected', 'ubuntu-focal-master-abi-55'],
+  ['5.4.0-55-lowlatency', {}, 'ubuntu', 'fixed'],
+  ['5.4.0-55-generic', SIG('5.4.0-55.61', 'generic', '5.4.73'), 'ubuntu', 'fixed', 'ubuntu-focal-master-abi-55'],
+  ['5.4.0-54-generic', SIG('5.4.0-54.60', 'generic', '5.4.65'), 'ubuntu', 'affected', 'ubuntu-5.4-signature-base-before-5.4.69'],
+  ['5.4.0-55-generic', SIG('5.4.0-55.61~18.04.1', 'generic', '5.4.73'), 'ubuntu', 'fixed', 'ubuntu-focal-master-abi-55'],
+  ['5.4.0-1030-aws', {}, 'ubuntu', 'fixed', 'ubuntu-focal-aws-abi-1030'],
+  ['5.4.0-1029-aws', {}, 'ubuntu', 'affected', 'ubuntu-focal-aws-abi-1030'],
+  ['5.4.0-1030-aws', SIG('5.4.0-1030.31', 'aws', '5.4.73'), 'ubuntu', 'fixed', 'ubuntu-focal-aws-abi-1030'],
+  ['5.4.0-1030-gcp', {}, 'ubuntu', 'unknown', 'ubuntu-5.4-derivative-unknown'],
+  ['5.4.0-1055-kvm', {}, 'ubuntu', 'unknown', 'ubuntu-5.4-derivative-unknown'],
+  ['5.4.0-1036-azure', SIG('5.4.0-1036.38', 'azure', '5.4.78'), 'ubuntu', 'unknown', 'ubuntu-5.4-derivative-unknown'],
+  ['4.15.0-42-generic', {}, 'ubuntu', 'affected'],
+  ['5.3.0-64-generic', {}, 'ubuntu', 'affected'],
+  ['5.4.69-050469-generic', {}, 'custom', 'fixed', 'patch-level-vendor-5.4.y'],
+  ['5.4.68-050468-generic', {}, 'custom', 'affected', 'patch-level-vendor-5.4.y'],
+  ['5.4.203-0504203-generic', {}, 'custom', 'fixed', 'patch-level-vendor-5.4.y'],
+  ['5.5.0-050500rc1-generic', {}, 'custom', 'fixed', 'patch-level-vendor-5.5'],
+  ['4.19.100-0419100-generic', {}, 'custom', 'affected', 'mainline-ppa-3.15-to-5.3-no-fix'],
+  ['5.4.203-1-pve', {}, 'custom', 'fixed', 'patch-level-vendor-5.4.y'],
+  ['5.4.65-1-pve', {}, 'custom', 'affected', 'patch-level-vendor-5.4.y'],
+  ['5.4.72-1-lts', {}, 'custom', 'fixed', 'patch-level-vendor-5.4.y'],
+  ['5.4.68-1-lts', {}, 'custom', 'affected'],
+  ['5.4.285-195.380.amzn2.x86_64', {}, 'custom', 'fixed', 'patch-level-vendor-5.4.y'],
+  ['5.4.58-32.125.amzn2.x86_64', {}, 'custom', 'affected', 'patch-level-vendor-5.4.y'],
+  ['5.4.109-26094-g381754fbb154', {}, 'custom', 'fixed', 'patch-level-vendor-5.4.y'],
+  ['5.4.17-2011.1.2.el8uek.x86_64', {}, 'custom', 'unknown', 'custom-before-5.5-unknown'],
+  ['4.14.35-1902.300.11.el7uek.x86_64', {}, 'custom', 'unknown', 'custom-before-5.5-unknown'],
+  ['4.14.320-242.534.amzn2.x86_64', {}, 'custom', 'unknown', 'custom-before-5.5-unknown'],
+  ['5.3.18-22-default', {}, 'suse', 'unknown', 'suse-before-5.5-unknown'],
+  ['4.19.222', {}, 'stable', 'affected', 'upstream-3.15-to-5.3-no-fix'],
+  ['4.9.337', {}, 'stable', 'affected'],
+  ['4.4.302', {}, 'stable', 'affected'],
+  ['5.4.75', {}, 'stable', 'fixed', 'upstream-5.4.y'],
   // unparsable
   ['garbage', {}, 'unknown', 'unknown', 'no_rule'],
   ['', {}, 'unknown', 'unknown', 'no_rule'],
@@ -203,11 +257,12 @@ describe('kernelStatus over real release strings', () => {
 
 describe('kernelStatus: confidence and explanations', () => {
   const st = (r: string, o: ParseOptions = {}) => kernelStatus(parseKernelRelease(r, o), KB, BUG);
-  test('mainline fix is verified; 4.19 no-fix is inferred; el7 is belief; custom is belief', () => {
+  test('mainline fix is verified; 4.19 no-fix is inferred; el7 7.9 is verified; custom is belief', () => {
     assert.equal(st('5.5.0').confidence, 'verified');
     assert.equal(st('5.4.69').confidence, 'verified');
     assert.equal(st('4.19.325').confidence, 'inferred');
-    assert.equal(st('3.10.0-1160.el7.x86_64').confidence, 'belief');
+    assert.equal(st('3.10.0-1160.el7.x86_64').confidence, 'verified');
+    assert.equal(st('3.10.0-123.el7.x86_64').confidence, 'inferred');
     assert.equal(st('6.18.44-fc-v657').confidence, 'belief');
     // bug.md §7.9 gives the 3.15 boundary as [M]: not_present below it is belief, never inferred/verified
     assert.equal(st('3.14.79').confidence, 'belief');
@@ -226,10 +281,14 @@ describe('kernelStatus: confidence and explanations', () => {
     assert.equal(st('5.4.68').comparison, '5.4.68 < 5.4.69 (upstream)');
     assert.equal(st('5.4.69').comparison, '5.4.69 = 5.4.69 (upstream)');
   });
-  test('Ubuntu 5.4 without version signature: unknown, says why', () => {
+  test('Ubuntu 5.4 master without version signature: judged by the ABI in the release, says how', () => {
     const s = st('5.4.0-42-generic');
-    assert.equal(s.status, 'unknown');
-    assert.match(s.comparison ?? '', /patch level is not known/);
+    assert.equal(s.status, 'affected');
+    assert.equal(s.comparison, '42 < 55 (abi)');
+    assert.equal(st('5.4.0-55-generic').comparison, '55 = 55 (abi)');
+  });
+  test('Ubuntu 5.4 with version signature: the ABI comes from the package version', () => {
+    assert.equal(st('5.4.0-55-generic', SIG('5.4.0-55.61', 'generic', '5.4.73')).comparison, '55 = 55 (abi)');
   });
   test('the ABI number is not the package version: 5.4.0-100 with an old signature stays affected', () => {
     assert.equal(st('5.4.0-100-generic', SIG('5.4.0-100.113', 'generic', '5.4.60')).status, 'affected');

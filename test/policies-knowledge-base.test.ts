@@ -54,7 +54,11 @@ describe('built-in knowledge base', () => {
     assert.equal(r('upstream-mainline-5.5').confidence, 'verified');
     assert.equal(r('upstream-5.4.y').first_fixed, '5.4.69');
     assert.equal(r('upstream-3.15-to-5.3-no-fix').status, 'no_fix_known');
-    assert.equal(r('el8-unknown').status, 'unknown');
+    assert.equal(r('el8-fixed-from-165').first_fixed, '4.18.0-165.el8');
+    assert.equal(r('el8-fixed-from-165').comparator, 'rpm');
+    assert.equal(r('el7-fixed-from-1160').first_fixed, '3.10.0-1160.el7');
+    assert.equal(r('ubuntu-focal-master-abi-55').first_fixed, '55');
+    assert.equal(r('ubuntu-focal-aws-abi-1030').first_fixed, '1030');
     assert.equal(r('suse-before-5.5-unknown').status, 'unknown');
   });
   test('a source that rests on a [M] (memory) fact of bug.md is belief', () => {

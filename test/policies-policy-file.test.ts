@@ -104,6 +104,20 @@ describe('parsePolicy: bad files name the file, the field and the problem', () =
       );
     });
   }
+  test('a duplicate key is refused in one line naming it (JSON.parse would keep the last silently)', () => {
+    for (const [text, key] of [
+      ['{"allowed_roots":["/x"],"allowed_roots":["/"]}', 'allowed_roots'],
+      ['{"mode":"conservative",\n "overrides":[{"prefix":"/a","action":"enable","reason":"r","action":"disable"}]}', 'action'],
+    ] as const) {
+      assert.throws(
+        () => parsePolicy(text, FILE),
+        (e: Error) => e instanceof PolicyError && e.message.includes(`duplicate key "${key}"`) && e.message.startsWith(FILE) && !e.message.includes('\n'),
+      );
+    }
+    // the same key in two different objects is no duplicate
+    const p = parsePolicy('{"overrides":[{"prefix":"/a","action":"enable","reason":"r"},{"prefix":"/b","action":"enable","reason":"r"}]}', FILE);
+    assert.equal(p.overrides.length, 2);
+  });
   test('several problems are all reported', () => {
     assert.throws(
       () => parsePolicy('{"mode":"x","overrides":[{"prefix":"rel","action":"enable","reason":""}]}', FILE),

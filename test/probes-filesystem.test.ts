@@ -120,6 +120,51 @@ test('a symlink loop is bad input, not a walk up past it', async (t) => {
   await assert.rejects(probeFilesystem(path.join(base, 'a', 'vm.qcow2')), (err: unknown) => err instanceof PathInputError && err.code === 'path_invalid');
 });
 
+test('a dangling symlink is judged where its target would be created, never where the link lies', async (t) => {
+  const base = mkdtempSync(path.join('/var/tmp', 'xfsguard-probe-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const target = path.join(base, 'target');
+  mkdirSync(path.join(target, 'exists'), { recursive: true });
+  const links = path.join(base, 'links');
+  mkdirSync(links);
+  // absolute, relative, a chain of two, and a link to a directory that does not exist yet with more below
+  symlinkSync(path.join(target, 'exists', 'new.qcow2'), path.join(links, 'abs.qcow2'));
+  symlinkSync('../target/exists/rel.qcow2', path.join(links, 'rel.qcow2'));
+  symlinkSync('abs.qcow2', path.join(links, 'chain.qcow2'));
+  symlinkSync(path.join(target, 'exists', 'not', 'yet'), path.join(links, 'dir'));
+  for (const [asked, judged] of [
+    ['abs.qcow2', path.join(target, 'exists')],
+    ['rel.qcow2', path.join(target, 'exists')],
+    ['chain.qcow2', path.join(target, 'exists')],
+    ['dir/sub/vm.qcow2', path.join(target, 'exists')],
+  ] as const) {
+    const facts = await probeFilesystem(path.join(links, asked));
+    assert.equal(facts.judged_directory, judged, asked);
+    assert.equal(facts.path_kind, 'missing', asked);
+    assert.match(facts.notes.join(' '), /dangling symlink/, asked);
+  }
+});
+
+test('a dangling symlink onto another filesystem judges that filesystem (XFS, not the link\'s tmpfs)', async (t) => {
+  const xfs = loopFsOrSkip(t);
+  if (xfs === null) return;
+  const other = tmpfsOrSkip(t, 16);
+  if (other === null) return;
+  symlinkSync(path.join(xfs.mountPoint, 'new.qcow2'), path.join(other, 'dl.qcow2'));
+  const facts = await probeFilesystem(path.join(other, 'dl.qcow2'));
+  assert.equal(facts.fs_type, 'xfs');
+  assert.equal(facts.judged_directory, xfs.mountPoint);
+});
+
+test('dangling symlinks in a loop are bad input (ELOOP), not an endless walk', async (t) => {
+  const base = mkdtempSync(path.join('/var/tmp', 'xfsguard-probe-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  // each link points below the other: realpath says ENOENT/ENOTDIR-free ELOOP only at the end
+  symlinkSync(path.join(base, 'b', 'x'), path.join(base, 'a'));
+  symlinkSync(path.join(base, 'a', 'y'), path.join(base, 'b'));
+  await assert.rejects(probeFilesystem(path.join(base, 'a')), (err: unknown) => err instanceof PathInputError && err.code === 'path_invalid');
+});
+
 test('pseudo filesystems are refused, also through a symlink', async (t) => {
   const base = mkdtempSync(path.join('/var/tmp', 'xfsguard-probe-'));
   t.after(() => rmSync(base, { recursive: true, force: true }));

@@ -12,34 +12,61 @@ const files = [
   'test/probes-filesystem.test.ts',
   'test/probes-state.test.ts',
   'test/probes-selftest-record-check.test.ts',
+  'test/probes-qemu.test.ts',
   'test/native-race.test.ts',
+  'test/probes-selftest-rename.test.ts',
+  'test/probes-selftest-hang.test.ts',
   // the policy engine: version comparison, kernel table, decisions, policy files, knowledge base
   'test/policies-vercmp.test.ts',
   'test/policies-kernel.test.ts',
   'test/policies-decide.test.ts',
   'test/policies-policy-file.test.ts',
   'test/policies-knowledge-base.test.ts',
+  'test/policies-engine-rule.test.ts',
+  'test/policies-remedies.test.ts',
+  'test/policies-qemu-exposure.test.ts',
+  'test/policies-cli-input.test.ts',
   // the CLI, spawned as users run it
   'test/cli.test.ts',
   // the HTTP service: inject, real listeners, a real XFS
   'test/service-app.test.ts',
+  'test/service-metrics.test.ts',
+  'test/service-openapi.test.ts',
   'test/service-turns.test.ts',
   'test/service-listen.test.ts',
   'test/service-xfs.test.ts',
   'test/service-vs-cli.test.ts',
+  'test/service-qemu.test.ts',
+  // security: hostile paths and special files, at the CLI and the service (issue 8)
+  'test/security-paths.test.ts',
+  'test/security-files.test.ts',
+  'test/service-auth.test.ts',
   // host integration: boot check, node outputs, systemd units, installer, libvirt hook
   'test/host-outputs.test.ts',
+  'test/host-monitoring.test.ts',
   'test/host-systemd.test.ts',
   'test/host-install.test.ts',
+  'test/libvirt-domain-xml.test.ts',
   'test/host-hook.test.ts',
+  'test/host-proxmox-hook.test.ts',
+  'test/host-libvirt.test.ts',
+  // the package: tarball contents, glibc symbol versions, a compiler-less global install
+  'test/package-pack.test.ts',
+  'test/package-glibc.test.ts',
+  'test/package-install.test.ts',
+  'test/package-deprecation.test.ts',
   // real kernels in the test VMs (../shared/vm)
   'test/host-vm.test.ts',
   'test/vm-race.test.ts',
   'test/vm-cli.test.ts',
+  'test/vm-systemd.test.ts',
+  'test/vm-qemu.test.ts',
 ];
 
-const only = process.argv.slice(2);
-const selected = only.length > 0 ? files.filter((f) => only.some((o) => f.includes(o))) : files;
+// FILTER selects files containing it; !FILTER leaves them out (`'!vm'`: all but the VM suites).
+const only = process.argv.slice(2).filter((a) => !a.startsWith('!'));
+const except = process.argv.slice(2).filter((a) => a.startsWith('!')).map((a) => a.slice(1));
+const selected = (only.length > 0 ? files.filter((f) => only.some((o) => f.includes(o))) : files).filter((f) => !except.some((e) => f.includes(e)));
 const missing = selected.filter((f) => !existsSync(path.join(root, f)));
 if (missing.length > 0) {
   console.error(`test files listed but missing: ${missing.join(', ')}`);
@@ -51,7 +78,7 @@ if (selected.length === 0) {
 }
 // The CLI tests spawn the built command, as users run it: build it first.
 const build = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-// ... and bundle it as `npm run build` does (tools/bundle-cli.mjs), so the tests spawn what ships.
+// ... and bundle it as `npm run build:ts` does (tools/bundle-cli.mjs), so the tests spawn what ships.
 const bundle = build.status === 0 ? spawnSync(process.execPath, [path.join(root, 'tools/bundle-cli.mjs')], { cwd: root, stdio: 'inherit' }) : build;
 if (build.status !== 0 || bundle.status !== 0) {
   console.error('the TypeScript build failed');

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <string>
 
+#include "peercred.h"
 #include "race.h"
 
 namespace {
@@ -133,6 +134,13 @@ Napi::Value RunRace(const Napi::CallbackInfo& info) {
   p.directory = v.As<Napi::String>().Utf8Value();
   if (p.directory.find('\0') != std::string::npos) return Rejected(env, "directory must not contain NUL");
   while (p.directory.size() > 1 && p.directory.back() == '/') p.directory.pop_back();
+  if (!GetProp(o, "directory_fd", &v)) return RejectPending(env);
+  if (!v.IsUndefined()) {
+    double fd = -1;
+    if (!v.IsNumber() || (fd = v.As<Napi::Number>().DoubleValue()) < 0 || fd > 2147483647.0 || std::floor(fd) != fd)
+      return Rejected(env, "directory_fd must be a non-negative integer");
+    p.directory_fd = static_cast<int>(fd);
+  }
 
   if (!GetProp(o, "engine", &v)) return RejectPending(env);
   std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
@@ -163,7 +171,8 @@ Napi::Value RunRace(const Napi::CallbackInfo& info) {
     if (s == "auto") p.window = xfsguard::Window::Auto;
     else if (s == "beyond_eof") p.window = xfsguard::Window::BeyondEof;
     else if (s == "eof_prealloc") p.window = xfsguard::Window::EofPrealloc;
-    else return Rejected(env, "window must be 'auto', 'beyond_eof' or 'eof_prealloc'");
+    else if (s == "below_range") p.window = xfsguard::Window::BelowRange;
+    else return Rejected(env, "window must be 'auto', 'beyond_eof', 'eof_prealloc' or 'below_range'");
   }
   if (!GetProp(o, "stop_on_first", &v)) return RejectPending(env);
   if (!v.IsUndefined()) {
@@ -190,6 +199,37 @@ Napi::Value RunRace(const Napi::CallbackInfo& info) {
   Napi::Promise promise = w->Promise();
   w->Queue();
   return promise;
+}
+
+// Opens a directory once without following any symlink (sync: a path lookup, no I/O wait on data).
+Napi::Value OpenDirectory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "openDirectory: path must be a string").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  Napi::Object r = Napi::Object::New(env);
+  if (path.find('\0') != std::string::npos) {
+    Napi::TypeError::New(env, "openDirectory: path must not contain NUL").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  xfsguard::DirOpen d;
+  xfsguard::openDirectoryNoFollow(path, d);
+  if (d.fd < 0) {
+    Napi::Object e = Napi::Object::New(env);
+    (void)e.Set("stage", Napi::String::New(env, d.stage));
+    (void)e.Set("errno", Napi::String::New(env, xfsguard::errnoName(d.err)));
+    (void)e.Set("message", Napi::String::New(env, d.message));
+    (void)r.Set("error", e);
+    return r;
+  }
+  (void)r.Set("fd", Napi::Number::New(env, d.fd));
+  (void)r.Set("resolver", Napi::String::New(env, d.resolver));
+  (void)r.Set("device", Napi::String::New(env, std::to_string(d.dev_major) + ":" + std::to_string(d.dev_minor)));
+  (void)r.Set("inode", Napi::String::New(env, std::to_string(d.ino)));
+  (void)r.Set("magic", Napi::Number::New(env, static_cast<double>(d.magic)));
+  return r;
 }
 
 Napi::Object NotifyResult(Napi::Env env, bool sent, const std::string& error) {
@@ -239,7 +279,9 @@ Napi::Value SdNotify(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   (void)exports.Set("runRace", Napi::Function::New(env, RunRace, "runRace"));
+  (void)exports.Set("openDirectory", Napi::Function::New(env, OpenDirectory, "openDirectory"));
   (void)exports.Set("sdNotify", Napi::Function::New(env, SdNotify, "sdNotify"));
+  (void)exports.Set("peerCred", Napi::Function::New(env, xfsguard::PeerCred, "peerCred"));
   (void)exports.Set("abi_version", Napi::Number::New(env, kAbiVersion));
   return exports;
 }

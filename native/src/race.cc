@@ -10,7 +10,9 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -26,6 +28,23 @@
 
 #ifndef O_TMPFILE
 #define O_TMPFILE (020000000 | O_DIRECTORY)
+#endif
+#ifndef O_PATH
+#define O_PATH 010000000
+#endif
+
+#if __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#else
+struct open_how {
+  uint64_t flags, mode, resolve;
+};
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_NO_SYMLINKS 0x04
+#define RESOLVE_BENEATH 0x08
+#endif
+#ifndef __NR_openat2
+#define __NR_openat2 437  // the same number on every architecture (syscall table unification)
 #endif
 
 namespace xfsguard {
@@ -370,9 +389,10 @@ void fillPattern(void* buf, size_t len, uint32_t iteration) {
   for (size_t i = 0; i < len / 8; i++) w[i] = patternWord(iteration, i);
 }
 
-// Opens the scratch file; returns fd or -1 with *ref set.
-int openScratch(const std::string& dir, std::string* how, Refusal* ref) {
-  int fd = open(dir.c_str(), O_TMPFILE | O_RDWR | O_DIRECT | O_CLOEXEC, 0600);
+// Opens the scratch file in the open directory `dirfd`, never by path (`dir` is for messages).
+// Returns fd or -1 with *ref set.
+int openScratch(int dirfd, const std::string& dir, std::string* how, Refusal* ref) {
+  int fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_DIRECT | O_CLOEXEC, 0600);
   if (fd >= 0) {
     *how = "o_tmpfile";
     return fd;
@@ -386,17 +406,17 @@ int openScratch(const std::string& dir, std::string* how, Refusal* ref) {
     uint64_t rnd = 0;
     if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd) rnd = static_cast<uint64_t>(nowMs() * 1000) ^ (attempt * 7919ULL);
     char name[96];
-    snprintf(name, sizeof name, "/.xfsguard-selftest-%d-%016llx", static_cast<int>(getpid()),
+    snprintf(name, sizeof name, ".xfsguard-selftest-%d-%016llx", static_cast<int>(getpid()),
              static_cast<unsigned long long>(rnd));
-    std::string path = dir + name;
-    fd = open(path.c_str(), O_CREAT | O_EXCL | O_NOFOLLOW | O_RDWR | O_CLOEXEC, 0600);
+    const std::string path = dir + "/" + name;
+    fd = openat(dirfd, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0) {
       if (errno == EEXIST) continue;
       int e2 = errno;
       *ref = {"open", e2, "cannot create a scratch file in " + dir + ": " + strerror(e2)};
       return -1;
     }
-    if (unlink(path.c_str()) != 0) {
+    if (unlinkat(dirfd, name, 0) != 0) {
       // Never run on a file that would outlive us; name it so that it can be removed by hand.
       int e2 = errno;
       close(fd);
@@ -417,7 +437,95 @@ int openScratch(const std::string& dir, std::string* how, Refusal* ref) {
   return -1;
 }
 
+// Fallback for kernels without openat2 (< 5.6): one component at a time, each O_NOFOLLOW.
+int walkNoFollow(const std::string& path, int* err) {
+  int cur = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (cur < 0) {
+    *err = errno;
+    return -1;
+  }
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    const std::string comp = path.substr(i, j - i);
+    i = j + 1;
+    if (comp.empty() || comp == ".") continue;
+    if (comp == "..") {
+      close(cur);
+      *err = EXDEV;  // as openat2's RESOLVE_BENEATH refuses it
+      return -1;
+    }
+    int next = openat(cur, comp.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int e = errno;
+    close(cur);
+    if (next < 0) {
+      *err = e;
+      return -1;
+    }
+    cur = next;
+  }
+  return cur;
+}
+
 }  // namespace
+
+void openDirectoryNoFollow(const std::string& path, DirOpen& out) {
+  out = DirOpen();
+  const std::string padded = path + "/";
+  if (path.empty() || path[0] != '/' || padded.find("/../") != std::string::npos) {
+    out.err = EINVAL;
+    out.stage = "directory_open";
+    out.message = "not an absolute path without '..': " + path;
+    return;
+  }
+  int fd = -1;
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root >= 0) {
+    std::string rel = path.substr(path.find_first_not_of('/') == std::string::npos ? path.size() : path.find_first_not_of('/'));
+    if (rel.empty()) rel = ".";
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH;
+    long r;
+    do {
+      r = syscall(__NR_openat2, root, rel.c_str(), &how, sizeof how);
+    } while (r < 0 && (errno == EINTR || errno == EAGAIN));
+    int e = errno;
+    close(root);
+    if (r >= 0) {
+      fd = static_cast<int>(r);
+      out.resolver = "openat2";
+    } else if (e != ENOSYS && e != E2BIG && e != EPERM) {  // EPERM: seccomp filters that predate openat2
+      out.err = e;
+    }
+  }
+  if (fd < 0 && out.err == 0) {
+    fd = walkNoFollow(path, &out.err);
+    out.resolver = "nofollow_walk";
+  }
+  if (fd < 0) {
+    out.stage = "directory_open";
+    out.message = "cannot open " + path + " without following symlinks: " + strerror(out.err) +
+                  (out.err == ELOOP || out.err == ENOTDIR ? " (a component is a symlink or not a directory)" : "");
+    return;
+  }
+  struct stat st;
+  struct statfs sfs;
+  if (fstat(fd, &st) != 0 || fstatfs(fd, &sfs) != 0) {
+    out.err = errno;
+    close(fd);
+    out.stage = "directory_open";
+    out.message = std::string("fstat/fstatfs of the opened directory failed: ") + strerror(out.err);
+    return;
+  }
+  out.fd = fd;
+  out.dev_major = major(st.st_dev);
+  out.dev_minor = minor(st.st_dev);
+  out.ino = static_cast<uint64_t>(st.st_ino);
+  out.magic = static_cast<int64_t>(static_cast<unsigned long>(sfs.f_type) & 0xffffffffUL);
+}
 
 void runRaceSync(const RaceParams& p, RaceOutput& out) {
   const double t0 = nowMs();
@@ -431,13 +539,26 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
 
   Window window = p.window;
   if (window == Window::Auto) window = p.engine == Engine::IoUring ? Window::EofPrealloc : Window::BeyondEof;
-  out.window = window == Window::EofPrealloc ? "eof_prealloc" : "beyond_eof";
+  out.window = window == Window::EofPrealloc ? "eof_prealloc" : window == Window::BelowRange ? "below_range" : "beyond_eof";
+  const bool below = window == Window::BelowRange;
   const int fmode = p.mode == FallocMode::ZeroRange ? FALLOC_FL_ZERO_RANGE : 0;
 
   do {
+    // The directory is resolved at most once; every file the run makes is opened relative to it.
+    Fd ownDir;
+    int dirfd = p.directory_fd;
+    if (dirfd < 0) {
+      DirOpen d;
+      openDirectoryNoFollow(p.directory, d);
+      if (d.fd < 0) {
+        refuse("open", d.err, d.message);
+        break;
+      }
+      ownDir.fd = dirfd = d.fd;
+    }
     Fd file;
     std::string how;
-    file.fd = openScratch(p.directory, &how, &ref);
+    file.fd = openScratch(dirfd, p.directory, &how, &ref);
     if (file.fd < 0) {
       refused = true;
       break;
@@ -541,7 +662,10 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
           const uint32_t it = out.iterations;
           if (std::find(out.io_sizes.begin(), out.io_sizes.end(), io) == out.io_sizes.end()) out.io_sizes.push_back(io);
 
-          const uint64_t W = window == Window::EofPrealloc ? 0 : B;
+          // BelowRange: the extending write [0, io) stays wholly below the zeroed range [F, F+B), which
+          // starts one block past the write's end, beyond EOF before and after the write.
+          const uint64_t W = window == Window::EofPrealloc || below ? 0 : B;
+          const uint64_t FO = below ? io + B : 0;
           const uint64_t F = B;
           if (ftruncate(fd, 0) != 0) {
             refuse("ftruncate", errno, strerror(errno));
@@ -568,7 +692,7 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
           outstanding = true;
           const bool inFlight = !eng->completionPosted();
           int ferr = 0;
-          if (fallocate(fd, fmode, 0, static_cast<off_t>(F)) != 0) ferr = errno;
+          if (fallocate(fd, fmode, static_cast<off_t>(FO), static_cast<off_t>(F)) != 0) ferr = errno;
 
           int64_t res = 0;
           int rerr = 0;
@@ -616,7 +740,7 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
             stop = true;
             break;
           }
-          const uint64_t expected = W + io;
+          const uint64_t expected = below ? FO + F : W + io;
           const uint64_t actual = static_cast<uint64_t>(after.st_size);
           // Read back [W, W+io); with ZERO_RANGE over an overlapping range ([0,F) ∩ [W,W+io)),
           // zeroes there are legitimate (the fallocate may run after the write), so skip it.
@@ -637,7 +761,7 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
             break;
           }
           if (rdErr == 0) {
-            uint64_t from = (fmode == FALLOC_FL_ZERO_RANGE && W < F) ? F - W : 0;
+            uint64_t from = (!below && fmode == FALLOC_FL_ZERO_RANGE && W < F) ? F - W : 0;
             if (got < io) mismatch = true;
             const auto* rw = static_cast<const uint64_t*>(rbuf.p);
             for (uint64_t i = from / 8; i < got / 8 && !mismatch; i++)
@@ -651,7 +775,7 @@ void runRaceSync(const RaceParams& p, RaceOutput& out) {
             if (!out.has_first) {
               out.has_first = true;
               out.first_reproduction_ms = nowMs() - t0;
-              out.first = {it, io, W, 0, F, expected, actual, mismatch};
+              out.first = {it, io, W, FO, F, expected, actual, mismatch};
             }
             if (p.stop_on_first) stop = true;
           }

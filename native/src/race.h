@@ -15,11 +15,18 @@ enum class FallocMode { ZeroRange, Alloc };
 //  EofPrealloc: write [0, io) exactly at EOF into blocks preallocated with FALLOC_FL_KEEP_SIZE,
 //    so XFS accepts an IOCB_NOWAIT issue inline (io_uring would otherwise punt the write to an
 //    io-wq worker that may run after fallocate); fallocate [0, B) with io >= 2B.
+//  BelowRange: an extending write [0, io) into an empty file stays in flight BELOW a beyond-EOF
+//    fallocate [io+B, io+2B). QEMU's workaround (>= 4.1.1) serialises a post-EOF write-zeroes only
+//    against requests at or above its offset, so loss here means that workaround does not suffice.
 //  Auto: aio -> BeyondEof, io_uring -> EofPrealloc.
-enum class Window { Auto, BeyondEof, EofPrealloc };
+enum class Window { Auto, BeyondEof, EofPrealloc, BelowRange };
 
 struct RaceParams {
+  // For messages; the run itself never resolves it when directory_fd is given.
   std::string directory;
+  // An open directory (O_PATH is enough) on the filesystem under test, or -1: then `directory` is
+  // opened once here, without following symlinks. Not closed by the run.
+  int directory_fd = -1;
   Engine engine = Engine::Aio;
   FallocMode mode = FallocMode::ZeroRange;
   uint32_t max_iterations = 1;
@@ -63,6 +70,19 @@ struct RaceOutput {
 };
 
 void runRaceSync(const RaceParams& p, RaceOutput& out);
+
+// A directory opened once, with no symlink followed anywhere on its path, and what it is.
+struct DirOpen {
+  int fd = -1;
+  std::string resolver;  // "openat2" (RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH) or "nofollow_walk"
+  uint32_t dev_major = 0, dev_minor = 0;
+  uint64_t ino = 0;
+  int64_t magic = 0;  // statfs f_type
+  int err = 0;        // errno when fd < 0
+  std::string stage, message;
+};
+// `path` must be absolute; every component must be a real directory (no symlink, no "..").
+void openDirectoryNoFollow(const std::string& path, DirOpen& out);
 
 const char* errnoName(int e);
 

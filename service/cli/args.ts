@@ -49,5 +49,8 @@ export function kernelReleaseFlag(value: string | undefined): string | undefined
   if (!/^[0-9][0-9A-Za-z._+~^-]{0,199}$/.test(value)) {
     throw new UsageError(`--kernel-release must look like a kernel release (e.g. 5.4.0-42-generic); got ${JSON.stringify(value)}`);
   }
+  if (/^[0-9]{10,}|^[0-9]+\.[0-9]{10,}|^[0-9]+\.[0-9]+\.[0-9]{10,}/.test(value)) {
+    throw new UsageError(`--kernel-release: a version number of 10 or more digits is not a kernel version; got ${JSON.stringify(value.slice(0, 40))}…`);
+  }
   return value;
 }

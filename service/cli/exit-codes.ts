@@ -1,6 +1,6 @@
 // The exit codes, the same in every output mode. Documented in `xfsguard --help` and README.
 // A decision's own codes come from the policy engine (exitCodeFor); these add the command's.
-import { EXIT_AFFECTED, EXIT_NOT_NEEDED, EXIT_NOT_RULED_OUT } from '../../policies/decide.js';
+import { EXIT_AFFECTED, EXIT_NOT_NEEDED, EXIT_NOT_RULED_OUT } from '../../policies/exit-codes.js';
 
 export const EXIT = {
   /** The workaround is not needed. */

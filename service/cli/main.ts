@@ -12,6 +12,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   selftest: { summary: 'run the live race self-test on the filesystem of PATH', load: () => import('./commands/selftest.js') },
   serve: { summary: 'run the HTTP decision service (unix socket and loopback)', load: () => import('./commands/serve.js') },
   'boot-check': { summary: 'self-test every allowed root once per boot and write node-level outputs', load: () => import('./commands/boot-check.js') },
+  'libvirt-hook': { summary: 'the libvirt qemu hook: judge a starting domain\'s disks (run by libvirt)', load: () => import('./commands/libvirt-hook.js') },
+  'proxmox-hook': { summary: 'the Proxmox VE hookscript: judge a starting VM\'s disks (pre-start)', load: () => import('./commands/proxmox-hook.js') },
   install: { summary: 'install the systemd units, a default policy and the command', load: () => import('./commands/install.js') },
   uninstall: { summary: 'remove what install put in place (state and policy stay unless asked)', load: () => import('./commands/uninstall.js') },
 };

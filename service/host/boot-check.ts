@@ -8,6 +8,8 @@ import { probeKernel } from '../../probes/kernel.js';
 import { writeFileAtomic } from '../../probes/selftest-cache.js';
 import type { FilesystemFacts, SelfTestEvidence, SelfTestReport } from '../../probes/types.js';
 import { judge, selfTestAndStore, selfTestApplies, type JudgeContext } from '../judge.js';
+import { XFSGUARD_VERSION } from '../package-info.js';
+import { countImageFiles } from './image-files.js';
 import { nodeVerdict } from './nfd.js';
 
 export const BOOT_CHECK_FILE = 'boot-check.json';
@@ -35,7 +37,12 @@ export interface RootResult {
   fs_type: string | null;
   verdict: Verdict | null;
   enable_workaround: boolean | null;
+  /** The decision's id and time, as in `check --json`, the API and the logs. */
+  decision_id: string | null;
+  decided_at: string | null;
   reasons: string[];
+  /** VM image files under the root (bounded walk), null when not looked at. */
+  image_files: number | null;
   selftest: RootSelfTest | null;
   error: string | null;
 }
@@ -56,6 +63,8 @@ export interface BootCheckReport {
   budget_ms: number;
   kernel_release: string;
   boot_id: string | null;
+  xfsguard_version: string;
+  knowledge_base_revision: string;
   policy_source: string;
   state_dir: string;
   node: { verdict: Verdict; enable_workaround: boolean };
@@ -108,7 +117,7 @@ export async function runBootCheck(ctx: JudgeContext, opts: BootCheckOptions): P
   // Probe every root first, so the budget is split over the filesystems that will really be tested.
   const probed: { root: string; fs: FilesystemFacts | null; result: RootResult }[] = [];
   for (const root of roots) {
-    const result: RootResult = { root, status: 'judged', device: null, fs_type: null, verdict: null, enable_workaround: null, reasons: [], selftest: null, error: null };
+    const result: RootResult = { root, status: 'judged', device: null, fs_type: null, verdict: null, enable_workaround: null, decision_id: null, decided_at: null, reasons: [], image_files: null, selftest: null, error: null };
     let fs: FilesystemFacts | null = null;
     try {
       const st = await stat(root);
@@ -158,7 +167,10 @@ export async function runBootCheck(ctx: JudgeContext, opts: BootCheckOptions): P
       const { decision } = await judge({ path: root, io_mode: null, selftest: 'never', knownSelfTest: test?.evidence ?? null }, judgeCtx);
       result.verdict = decision.verdict;
       result.enable_workaround = decision.enable_workaround;
+      result.decision_id = decision.decision_id;
+      result.decided_at = decision.decided_at;
       result.reasons = decision.reasons.map((r) => r.code);
+      result.image_files = (await countImageFiles(root)).files;
     } catch (err) {
       result.status = 'error';
       result.error = errText(err);
@@ -178,6 +190,8 @@ export async function runBootCheck(ctx: JudgeContext, opts: BootCheckOptions): P
     budget_ms: opts.budget_ms,
     kernel_release: kernel.release,
     boot_id: kernel.boot_id,
+    xfsguard_version: XFSGUARD_VERSION,
+    knowledge_base_revision: ctx.knowledgeBase.revision,
     policy_source: ctx.policy.source,
     state_dir: ctx.cache.dir,
     node: { verdict, enable_workaround: verdict === 'unknown' || judged.some((r) => r.enable_workaround === true) },

@@ -12,8 +12,21 @@ import { PACKAGE_ROOT } from '../package-info.js';
 export const UNIT_NAMES = ['xfsguard-boot.service', 'xfsguard.service', 'xfsguard-refresh.service', 'xfsguard-refresh.timer'] as const;
 /** The units to enable: the refresh service is started by its timer, not enabled itself. */
 export const ENABLE_UNITS = ['xfsguard-boot.service', 'xfsguard.service', 'xfsguard-refresh.timer'] as const;
-export const UNIT_DIR = '/etc/systemd/system';
-export const LIBVIRT_HOOK_PATH = '/etc/libvirt/hooks/qemu';
+/** Vendor units, as a distro package installs them; /etc/systemd/system stays the operator's (overrides, drop-ins). */
+export const UNIT_DIR = '/usr/lib/systemd/system';
+/** Where earlier versions wrote the units: removed when ours, since they would shadow the vendor ones. */
+export const LEGACY_UNIT_DIR = '/etc/systemd/system';
+/** The first line of a unit install writes. */
+export const UNIT_MARKER = '# Written by xfsguard install; override with a drop-in in /etc/systemd/system/<unit>.d/, not here.';
+/** Where a staged (--root) install expects node and the package on the target: npm's global layout under PREFIX. */
+export const TARGET_NODE = '/usr/bin/node';
+export function targetPackageDir(prefix: string): string {
+  return path.posix.join(prefix, 'lib', 'node_modules', 'xfsguard');
+}
+/** libvirt >= 6.5 runs every file in qemu.d/: no competing for /etc/libvirt/hooks/qemu. */
+export const LIBVIRT_HOOK_PATH = '/etc/libvirt/hooks/qemu.d/50-xfsguard';
+/** Where earlier versions installed the hook: removed when it is ours. */
+export const LEGACY_LIBVIRT_HOOK_PATH = '/etc/libvirt/hooks/qemu';
 /** Marks files install wrote, so uninstall never removes someone else's. */
 export const WRAPPER_MARKER = '# xfsguard command wrapper (written by xfsguard install)';
 export const HOOK_MARKER = 'xfsguard libvirt hook';
@@ -23,9 +36,13 @@ export interface InstallOptions {
   root: string;
   /** Where the command goes: PREFIX/bin/xfsguard. */
   prefix: string;
-  /** This checkout (package root) and the node binary the wrapper runs. */
+  /** The package whose templates are installed (this one). */
   packageRoot?: string;
+  /** The node binary and the package the wrapper runs, as paths on the target system (default: these). */
   nodePath?: string;
+  packageDir?: string;
+  /** Where the units go (default UNIT_DIR). */
+  unitDir?: string;
   /** Also install the libvirt hook (never over a hook that is not ours). */
   libvirtHook?: boolean;
 }
@@ -42,7 +59,7 @@ export type Step =
       /** Replace an existing file only when it carries this marker (ours); otherwise keep it. */
       replaceOnlyIfContains?: string;
     }
-  | { op: 'remove'; path: string; why: string; onlyIfContains?: string }
+  | { op: 'remove'; path: string; why: string; onlyIfContains?: string; /** Not listed when there was nothing to remove. */ quietIfAbsent?: boolean }
   | { op: 'remove-tree'; path: string; why: string };
 
 export interface StepResult {
@@ -73,7 +90,7 @@ export function cliEntry(packageRoot: string): string {
 }
 
 export function renderWrapper(nodePath: string, packageRoot: string): string {
-  return `#!/bin/sh\n${WRAPPER_MARKER}\n# Runs this checkout's built CLI: ${packageRoot}\nexec ${shQuote(nodePath)} ${shQuote(cliEntry(packageRoot))} "$@"\n`;
+  return `#!/bin/sh\n${WRAPPER_MARKER}\n# Runs the built CLI of the package at ${packageRoot}\nexec ${shQuote(nodePath)} ${shQuote(cliEntry(packageRoot))} "$@"\n`;
 }
 
 /**
@@ -126,32 +143,45 @@ export function planInstall(opts: InstallOptions): Step[] {
   const command = commandPath(opts.prefix);
   const roots = rootsForUnits(opts.root, pkg);
   const systemdDir = path.join(pkg, 'service', 'systemd');
+  const unitDir = opts.unitDir ?? UNIT_DIR;
   const steps: Step[] = [
-    { op: 'write', path: command, mode: 0o755, content: renderWrapper(nodePath, pkg), why: 'the xfsguard command', replaceOnlyIfContains: WRAPPER_MARKER },
-    ...UNIT_NAMES.map((name): Step => ({
-      op: 'write', path: path.posix.join(UNIT_DIR, name), mode: 0o644,
-      content: renderUnit(readFileSync(path.join(systemdDir, name), 'utf8'), command, roots), why: 'systemd unit',
-    })),
+    { op: 'write', path: command, mode: 0o755, content: renderWrapper(nodePath, opts.packageDir ?? pkg), why: 'the xfsguard command', replaceOnlyIfContains: WRAPPER_MARKER },
+    ...UNIT_NAMES.flatMap((name): Step[] => {
+      const template = readFileSync(path.join(systemdDir, name), 'utf8');
+      const write: Step = {
+        op: 'write', path: path.posix.join(unitDir, name), mode: 0o644,
+        content: `${UNIT_MARKER}\n${renderUnit(template, command, roots)}`, why: 'systemd unit',
+      };
+      return unitDir === LEGACY_UNIT_DIR ? [write] : [legacyUnitRemoval(name, template), write];
+    }),
     {
       op: 'write', path: DEFAULT_POLICY_PATH, mode: 0o644, content: readFileSync(path.join(systemdDir, 'policy.json'), 'utf8'),
       why: 'default operator policy', keepExisting: true,
     },
   ];
   if (opts.libvirtHook === true) {
-    const hook = readFileSync(path.join(pkg, 'service', 'hooks', 'libvirt-qemu'), 'utf8')
-      // Replacer functions: a '$' in a path must not be read as a replacement pattern ($&, $').
-      .replace(/^xfsguard_node_default=.*$/m, () => `xfsguard_node_default=${shQuote(nodePath)}`)
-      .replace(/^(\s*const xfsguardCommandDefault = )'';/m, (_m, lead: string) => `${lead}${JSON.stringify(command)};`);
+    // A replacer function: a '$' in a path must not be read as a replacement pattern ($&, $').
+    const hook = readFileSync(path.join(pkg, 'service', 'hooks', 'libvirt-qemu'), 'utf8').replace(/^xfsguard_default=.*$/m, () => `xfsguard_default=${shQuote(command)}`);
+    steps.push({ op: 'remove', path: LEGACY_LIBVIRT_HOOK_PATH, why: 'libvirt hook of an earlier xfsguard', onlyIfContains: HOOK_MARKER });
     steps.push({ op: 'write', path: LIBVIRT_HOOK_PATH, mode: 0o755, content: hook, why: 'libvirt hook (restart libvirtd to activate)', replaceOnlyIfContains: HOOK_MARKER });
   }
   return steps;
 }
 
-export function planUninstall(opts: { root: string; prefix: string; purge: boolean; stateDir?: string }): Step[] {
+/** An earlier install's unit in /etc/systemd/system (it starts with the template's first line), which would shadow ours. */
+function legacyUnitRemoval(name: string, template: string): Step {
+  return { op: 'remove', path: path.posix.join(LEGACY_UNIT_DIR, name), why: 'unit of an earlier xfsguard (shadows the vendor one)', onlyIfContains: template.split('\n')[0] ?? UNIT_MARKER, quietIfAbsent: true };
+}
+
+export function planUninstall(opts: { root: string; prefix: string; purge: boolean; stateDir?: string; unitDir?: string; packageRoot?: string }): Step[] {
+  const unitDir = opts.unitDir ?? UNIT_DIR;
+  const systemdDir = path.join(opts.packageRoot ?? PACKAGE_ROOT, 'service', 'systemd');
   const steps: Step[] = [
-    ...UNIT_NAMES.map((name): Step => ({ op: 'remove', path: path.posix.join(UNIT_DIR, name), why: 'systemd unit', onlyIfContains: 'xfsguard' })),
+    ...UNIT_NAMES.map((name): Step => ({ op: 'remove', path: path.posix.join(unitDir, name), why: 'systemd unit', onlyIfContains: UNIT_MARKER })),
+    ...UNIT_NAMES.filter(() => unitDir !== LEGACY_UNIT_DIR).map((name) => legacyUnitRemoval(name, readFileSync(path.join(systemdDir, name), 'utf8'))),
     { op: 'remove', path: commandPath(opts.prefix), why: 'the xfsguard command', onlyIfContains: WRAPPER_MARKER },
     { op: 'remove', path: LIBVIRT_HOOK_PATH, why: 'libvirt hook', onlyIfContains: HOOK_MARKER },
+    { op: 'remove', path: LEGACY_LIBVIRT_HOOK_PATH, why: 'libvirt hook of an earlier xfsguard', onlyIfContains: HOOK_MARKER },
   ];
   if (opts.purge) {
     steps.push({ op: 'remove-tree', path: path.posix.dirname(DEFAULT_POLICY_PATH), why: 'policy and hook configuration (--purge)' });
@@ -223,7 +253,7 @@ export function renderResults(results: readonly StepResult[], dryRun: boolean): 
     const act = step.op === 'write' ? 'write' : 'remove';
     return dryRun ? `would ${act}` : `${act === 'write' ? 'written' : 'removed'}`;
   };
-  return results.map((r) => `  ${verb(r).padEnd(30)} ${r.target}  (${r.step.why})`).join('\n');
+  return results.filter((r) => !(r.status === 'absent' && r.step.op === 'remove' && r.step.quietIfAbsent === true)).map((r) => `  ${verb(r).padEnd(30)} ${r.target}  (${r.step.why})`).join('\n');
 }
 
 /** Is systemd running as PID 1 (sd_booted)? */

@@ -1,10 +1,23 @@
 // Prometheus node_exporter textfile-collector output (DIR/xfsguard.prom), written atomically (the
 // collector reads only *.prom files, so the hidden temp file is never scraped half written).
+// Names and types agree with the service's /metrics: a family means the same in both.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../../probes/selftest-cache.js';
 import type { BootCheckReport } from './boot-check.js';
 
 export const TEXTFILE_NAME = 'xfsguard.prom';
+
+/**
+ * node_exporter's textfile directories as distributions set them up, tried in order when no
+ * --textfile is given: Debian/Ubuntu prometheus-node-exporter, then Fedora/EPEL's package.
+ */
+export const KNOWN_TEXTFILE_DIRS: readonly string[] = ['/var/lib/prometheus/node-exporter', '/var/lib/node_exporter/textfile_collector'];
+
+/** The first known textfile directory that exists, or null (then no textfile is written). */
+export function detectTextfileDir(exists: (dir: string) => boolean = existsSync, dirs: readonly string[] = KNOWN_TEXTFILE_DIRS): string | null {
+  return dirs.find((d) => exists(d)) ?? null;
+}
 
 /** A label value per the text exposition format: backslash, double quote and line feed escaped. */
 export function escapeLabelValue(value: string): string {
@@ -42,6 +55,8 @@ export function renderTextfile(report: BootCheckReport): string {
   const nodeNeeded = family('xfsguard_node_workaround_needed', 'Node level: whether any root needs the workaround (unknown counts as needed), by node verdict.');
   const stamp = family('xfsguard_boot_check_timestamp_seconds', 'When the boot check finished (Unix time); alert when it is old.');
   const took = family('xfsguard_boot_check_duration_seconds', 'Wall time of the whole boot check.');
+  const images = family('xfsguard_root_image_files', 'VM image files found under the root (bounded walk; a lower bound when truncated).');
+  const build = family('xfsguard_build_info', 'Always 1: the xfsguard version and knowledge-base revision that wrote these metrics.');
 
   for (const r of report.roots) {
     add(judged, { root: r.root, status: r.status }, r.status === 'judged' ? 1 : 0);
@@ -53,12 +68,14 @@ export function renderTextfile(report: BootCheckReport): string {
       if (st.outcome !== 'unsupported') add(reproduced, l, st.outcome === 'reproduced' ? 1 : 0);
       add(duration, l, st.duration_ms / 1000);
     }
+    if (r.image_files !== null && r.image_files !== undefined) add(images, { root: r.root }, r.image_files);
   }
+  add(build, { version: report.xfsguard_version ?? 'unknown', knowledge_base_revision: report.knowledge_base_revision ?? 'unknown' }, 1);
   add(nodeNeeded, { verdict: report.node.verdict }, report.node.enable_workaround ? 1 : 0);
   add(stamp, {}, Math.floor(Date.parse(report.finished_at) / 1000));
   add(took, {}, report.duration_ms / 1000);
 
-  return [needed, judged, reproduced, supported, duration, nodeNeeded, stamp, took]
+  return [build, needed, judged, images, reproduced, supported, duration, nodeNeeded, stamp, took]
     .filter((f) => f.samples.length > 0)
     .map((f) => [`# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${f.name} gauge`, ...f.samples].join('\n'))
     .join('\n')

@@ -6,9 +6,11 @@ import http from 'node:http';
 import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { authHook, type AuthConfig } from './auth.js';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, notFoundHandler } from './error-mapping.js';
 import { DEFAULT_LIMITS, type ServiceLimits } from './limits.js';
 import { registerOpenApi } from './openapi.js';
+import { RAW_SERVER_OPTIONS, answerConnect, hostHeaderHook } from './raw-requests.js';
 import { requestLogHook } from './request-log.js';
 import decisionRoutes from './routes/decision.js';
 import healthRoutes from './routes/health.js';
@@ -21,6 +23,8 @@ export interface AppDeps extends ServiceDeps {
   /** Fastify logger options (false: silent), or a pino instance via loggerInstance. */
   logger?: FastifyServerOptions['logger'];
   loggerInstance?: FastifyServerOptions['loggerInstance'];
+  /** Who may ask (token on TCP, peer credentials on the socket); absent: anyone who can connect. */
+  auth?: AuthConfig;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -28,6 +32,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const svc = new XfsguardService(deps);
   let handler: http.RequestListener | null = null;
   const serverOptions: http.ServerOptions = {
+    ...RAW_SERVER_OPTIONS,
     requestTimeout: limits.requestTimeoutMs,
     headersTimeout: limits.headersTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -42,7 +47,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // per extra address (server.ts listens on a unix socket and on loopback).
     serverFactory: (h) => {
       handler = h;
-      return http.createServer(serverOptions, h);
+      const server = http.createServer(serverOptions, h);
+      answerConnect(server);
+      return server;
     },
     forceCloseConnections: 'idle',
     clientErrorHandler,
@@ -54,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (handler === null) throw new Error('the Fastify server was not created');
     const server = http.createServer(serverOptions, handler);
     server.on('clientError', clientErrorHandler.bind(app));
+    answerConnect(server);
     return server;
   });
   svc.warn = (message) => app.log.warn(message);
@@ -70,6 +78,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler(errorHandler);
+  // Every answer names its request (decisions: the decision id), to follow it into the journal.
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+  app.addHook('onRequest', hostHeaderHook);
+  if (deps.auth !== undefined) app.addHook('onRequest', authHook(deps.auth));
   app.addHook('onResponse', requestLogHook(svc.metrics));
 
   await app.register(fastifyRateLimit, { global: false });

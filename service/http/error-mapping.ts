@@ -1,5 +1,7 @@
 // Maps every error a request can meet — ours, path input, zod validation, Fastify's own, an
-// unparseable request, no such route — to one answer: `{code, message}` with its status.
+// unparseable request, no such route — to one answer: an RFC 9457 problem document
+// (application/problem+json) with our `code` and `message`, and its status.
+import { STATUS_CODES as HTTP_STATUS } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { Socket } from 'node:net';
@@ -73,9 +75,31 @@ function pathInputStatus(err: PathInputError): number {
   }
 }
 
+export const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
+
+/** The problem document: type/title/status/detail/instance (RFC 9457) plus code, message and, for 5xx, request_id. */
+export function problemBody(status: number, code: string, message: string, instance?: string, requestId?: string) {
+  return {
+    type: `urn:xfsguard:problem:${code}`,
+    title: HTTP_STATUS[status] ?? 'Error',
+    status,
+    detail: message,
+    ...(instance !== undefined ? { instance } : {}),
+    code,
+    message,
+    ...(status >= 500 && requestId !== undefined ? { request_id: requestId } : {}),
+  };
+}
+
 export function errorBody(request: FastifyRequest, statusCode: number, code: string, message: string) {
   request.errorCode = code;
-  return statusCode >= 500 ? { code, message, request_id: request.id } : { code, message };
+  const url = (request.url ?? '').split('?', 1)[0] ?? '';
+  return problemBody(statusCode, code, message, url.length > 0 && url.length <= 300 ? url : undefined, request.id);
+}
+
+/** Sends the problem document with its media type. */
+function sendProblem(request: FastifyRequest, reply: FastifyReply, status: number, code: string, message: string) {
+  return reply.code(status).type(PROBLEM_JSON).send(errorBody(request, status, code, message));
 }
 
 export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
@@ -106,7 +130,7 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
     message = 'internal error; the request id names it in the service log';
   }
   if (status === 503 && code === 'not_ready') void reply.header('retry-after', '1');
-  return reply.code(status).send(errorBody(request, status, code, message));
+  return sendProblem(request, reply, status, code, message);
 }
 
 /** A raw-socket answer for what Node's HTTP parser rejects before Fastify sees a request. */
@@ -126,10 +150,10 @@ export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoExcep
   }
   this.log.info({ code, status, err: { code: err.code, message: err.message } }, 'client error');
   if (socket.writable) {
-    const body = JSON.stringify({ code, message });
+    const body = JSON.stringify(problemBody(status, code, message));
     socket.write(
       `HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        `Content-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(err);
@@ -140,7 +164,7 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
   const code = FASTIFY_CODES[error.code] ?? 'bad_request';
   request.log.info({ method: request.method, url: request.url.slice(0, 300), statusCode: status, code }, 'request rejected');
-  void reply.code(status).send(errorBody(request, status, code, error.message));
+  void sendProblem(request, reply, status, code, error.message);
 }
 
 /** No such route: 405 with Allow when the URL answers other methods, 404 otherwise. */
@@ -150,11 +174,9 @@ export function notFoundHandler(methodsByUrl: ReadonlyMap<string, ReadonlySet<st
     const allowed = methodsByUrl.get(url);
     if (allowed !== undefined && !allowed.has(request.method)) {
       const allow = [...allowed].sort().join(', ');
-      return reply
-        .code(405)
-        .header('allow', allow)
-        .send(errorBody(request, 405, 'method_not_allowed', `${request.method} is not supported on ${url}; use ${allow}`));
+      void reply.header('allow', allow);
+      return sendProblem(request, reply, 405, 'method_not_allowed', `${request.method} is not supported on ${url}; use ${allow}`);
     }
-    return reply.code(404).send(errorBody(request, 404, 'not_found', `no route ${request.method} ${url.length > 200 ? `${url.slice(0, 200)}…` : url}`));
+    return sendProblem(request, reply, 404, 'not_found', `no route ${request.method} ${url.length > 200 ? `${url.slice(0, 200)}…` : url}`);
   };
 }

@@ -19,7 +19,11 @@ export class PathNotAllowedError extends ApiError {
   }
 }
 
-export function notAllowed(requested: string, resolved: string | null, policy: OperatorPolicy): PathNotAllowedError {
-  const via = resolved !== null && resolved !== requested ? ` (it resolves to ${resolved})` : '';
-  return new PathNotAllowedError(`${requested}${via} is outside the allowed roots of the policy (${policy.allowed_roots.join(', ') || 'none'})`);
+/**
+ * The answer names only the path the caller gave: never where it resolves to (that would tell
+ * where symlinks in directories the caller cannot read point) nor the roots (which the operator
+ * has not published).
+ */
+export function notAllowed(requested: string, _resolved: string | null, _policy: OperatorPolicy): PathNotAllowedError {
+  return new PathNotAllowedError(`${requested} is outside the allowed roots of the policy`);
 }

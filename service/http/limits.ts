@@ -3,7 +3,7 @@
 export interface ServiceLimits {
   /** Largest request body accepted (413 beyond). */
   bodyLimit: number;
-  /** Self-test requests accepted per rateWindowMs, for all clients together. */
+  /** Self-test requests accepted per rateWindowMs from one client (TCP address, or uid on the socket). */
   selftestRateMax: number;
   selftestRateWindowMs: number;
   /** Whole request (headers and body) must arrive within this (408 after). */

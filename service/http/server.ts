@@ -2,7 +2,7 @@
 // the stored self-tests, tells systemd when it is ready and when it stops, and shuts down
 // gracefully (stop accepting, cancel running self-tests, finish in-flight requests, remove the
 // socket). buildApp() (app.ts) is the service itself and does not listen.
-import { mkdir, chmod, lstat, realpath, unlink } from 'node:fs/promises';
+import { mkdir, chmod, chown, lstat, realpath, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import type http from 'node:http';
@@ -19,6 +19,7 @@ import { buildApp, type AppDeps } from './app.js';
 import { ServiceMetrics } from './metrics.js';
 import { ServiceState } from './state.js';
 import { gatherHostFacts, type HostFacts } from '../../probes/host.js';
+import { gatherQemuFacts, type QemuFacts } from '../../probes/qemu.js';
 
 export const DEFAULT_SOCKET_PATH = '/run/xfsguard/xfsguard.sock';
 export const DEFAULT_HOST = '127.0.0.1';
@@ -47,6 +48,7 @@ export interface ServerOptions extends ListenConfig, Omit<AppDeps, 'state' | 'me
   /** Replaceable for tests. */
   probeKernel?: () => Promise<KernelFacts>;
   hostFacts?: () => Promise<HostFacts>;
+  qemuFacts?: () => Promise<QemuFacts>;
   /** systemd notification; default: the native addon's sdNotify when it loads. */
   notify?: (state: string) => void;
   /** Whether to try the native addon (default true). */
@@ -121,13 +123,15 @@ async function prepareSocket(socketPath: string, log: FastifyInstance['log']): P
 }
 
 /** Listens with a umask that leaves the socket 0660 from the start, then makes sure of it. */
-async function listenOnSocket(listen: () => Promise<unknown>, socketPath: string): Promise<bigint> {
+async function listenOnSocket(listen: () => Promise<unknown>, socketPath: string, gid: number | null): Promise<bigint> {
   const old = process.umask(0o117);
   try {
     await listen();
   } finally {
     process.umask(old);
   }
+  // The socket group's members must be able to connect (SO_PEERCRED then checks who they are).
+  if (gid !== null) await chown(socketPath, -1, gid);
   await chmod(socketPath, 0o660);
   return (await lstat(socketPath, { bigint: true })).ino;
 }
@@ -167,7 +171,7 @@ export function checkListenConfig(cfg: ListenConfig): void {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServeConfigError(`--port must be 0 to 65535; got ${port}`);
     if (host !== 'localhost' && net.isIP(host) === 0) throw new ServeConfigError(`--host must be an IP address (or localhost); got ${JSON.stringify(host)}`);
     if (!isLoopback(host) && cfg.allowRemote !== true) {
-      throw new ServeConfigError(`--host ${host} is not a loopback address: the API has no authentication; pass --allow-remote to bind it anyway`);
+      throw new ServeConfigError(`--host ${host} is not a loopback address: the bearer token would cross the network in clear text; pass --allow-remote (with TLS in front) to bind it anyway`);
     }
   }
 }
@@ -223,7 +227,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const tcp = opts.tcp === null ? null : { ...opts.tcp, host: opts.tcp.host === 'localhost' ? '127.0.0.1' : opts.tcp.host };
   if (tcp !== null && !isLoopback(tcp.host)) {
-    app.log.warn({ host: tcp.host }, 'listening on a non-loopback address (--allow-remote): the API has no authentication; restrict access with a firewall');
+    app.log.warn({ host: tcp.host }, 'listening on a non-loopback address (--allow-remote): the bearer token travels in clear text; put TLS in front and restrict access with a firewall');
   }
 
   const extras: http.Server[] = [];
@@ -274,7 +278,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
     if (opts.socketPath !== null) {
       await prepareSocket(opts.socketPath, app.log);
-      socketIno = await listenOnSocket(() => listenOn({ path: opts.socketPath! }), opts.socketPath);
+      socketIno = await listenOnSocket(() => listenOn({ path: opts.socketPath! }), opts.socketPath, opts.auth?.socketGroup?.gid ?? null);
       addresses.push(`unix:${opts.socketPath}`);
     }
     if (tcp !== null) {
@@ -285,11 +289,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       addresses.push(`http://${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${port}`);
     }
 
-    // Start-up: the kernel once, the stored self-tests; ready only then.
+    // Start-up: the kernel once, the stored self-tests, the QEMU versions; ready only then.
     const kernel = await (opts.probeKernel ?? probeKernel)();
     const records = await new SelfTestCache(opts.stateDir, (m) => app.log.warn(m)).list();
+    const qemu = await (opts.qemuFacts ?? gatherQemuFacts)();
     // Host facts only when /v1/host first asks: systeminformation spawns processes and stays resident.
-    state.markReady(kernel, records, opts.hostFacts ?? (() => gatherHostFacts()));
+    state.markReady(kernel, records, opts.hostFacts ?? (() => gatherHostFacts()), qemu);
   } catch (err) {
     await close().catch(() => undefined);
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' || (err as NodeJS.ErrnoException).code === 'EACCES') {

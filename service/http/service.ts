@@ -1,4 +1,5 @@
 // The service the routes use: the judging flow bound to the service's state, policy and limits.
+import { reportIsStorable } from '../../probes/selftest-runs.js';
 import type { KnowledgeBase } from '../../policies/knowledge-base-schema.js';
 import { isUnderAllowedRoots, isUnderPrefix, type OperatorPolicy } from '../../policies/operator-policy.js';
 import { probeFilesystem } from '../../probes/filesystem.js';
@@ -10,7 +11,8 @@ import { judge, selfTestAndStore, type JudgeContext, type JudgeRequest, type Jud
 import { AllowedRootsSingleFlight } from './allowed-roots-single-flight.js';
 import { ApiError, notAllowed } from './errors.js';
 import { DEFAULT_LIMITS, type ServiceLimits } from './limits.js';
-import { ServiceMetrics } from './metrics.js';
+import { XFSGUARD_VERSION } from '../package-info.js';
+import { ServiceMetrics, type RootVerdict } from './metrics.js';
 import { ProbeGuard } from './probe-guard.js';
 import { MemoryBackedCache, ServiceState } from './state.js';
 import { Turns } from './turns.js';
@@ -90,6 +92,8 @@ export class XfsguardService {
       return hit !== null ? Promise.resolve(hit) : guarded(p);
     };
     this.metrics.watchProbes(this.probes);
+    this.metrics.buildInfo({ version: XFSGUARD_VERSION, knowledge_base_revision: deps.knowledgeBase.revision });
+    this.metrics.watchRoots(() => this.rootVerdicts());
     this.selftestDefaults = { ...deps.selftest, ...(deps.shutdownSignal ? { signal: deps.shutdownSignal } : {}) };
   }
 
@@ -104,11 +108,13 @@ export class XfsguardService {
       kernel: this.state.kernel,
       singleFlight: this.singleFlight,
       onSelfTest: (report) => {
-        this.state.put(report);
+        // A hung device or a moved directory says nothing about the race: /readyz and /metrics show the hang instead.
+        if (reportIsStorable(report)) this.state.put(report);
         this.metrics.selftestFinished(report);
       },
       warn: (m) => this.warn(m),
       probeFilesystem: this.decisionProbe,
+      ...(this.state.qemu !== null ? { qemu: this.state.qemu } : {}),
       // The self-test writes a scratch file: never outside the allowed roots.
       selfTestAllowed: (fs) => isUnderAllowedRoots(fs.judged_directory, this.policy),
     };
@@ -147,6 +153,21 @@ export class XfsguardService {
     const judgement = await this.judgeFn({ path, io_mode: ioMode, selftest, selftestOptions: this.selftestDefaults }, ctx);
     this.checkResolvedForDecision(judgement.filesystem);
     return judgement;
+  }
+
+  /** Each existing allowed root's verdict, from the facts and self-tests at hand (for /metrics; starts no self-test). */
+  async rootVerdicts(): Promise<RootVerdict[]> {
+    if (this.state.notReadyReason() !== null) return [];
+    const out: RootVerdict[] = [];
+    for (const root of this.policy.allowed_roots) {
+      try {
+        const { decision, filesystem } = await this.decide(root, null, 'never');
+        if (filesystem.path_kind !== 'missing') out.push({ root, verdict: decision.verdict, enable_workaround: decision.enable_workaround });
+      } catch {
+        // not judgeable now (a hung mount, a probe error): no sample rather than a wrong one
+      }
+    }
+    return out;
   }
 
   /** Runs a self-test on the filesystem, or joins the one running there. */

@@ -4,6 +4,7 @@
 import type { CacheFile } from '../../probes/selftest-schema.js';
 import { SelfTestCache, reportMatches, type CacheKey } from '../../probes/selftest-cache.js';
 import type { HostFacts } from '../../probes/host.js';
+import type { QemuFacts } from '../../probes/qemu.js';
 import type { KernelFacts, SelfTestEvidence, SelfTestReport } from '../../probes/types.js';
 
 
@@ -18,6 +19,8 @@ export class ServiceState {
   host: HostFacts | null = null;
   private hostSource: (() => Promise<HostFacts>) | null = null;
   private hostPending: Promise<HostFacts> | null = null;
+  /** The host's QEMU binaries and versions, read once at start-up. */
+  qemu: QemuFacts | null = null;
   readonly started_at = Date.now();
   private readyFlag = false;
   private closingFlag = false;
@@ -43,10 +46,16 @@ export class ServiceState {
    * Start-up is over: the kernel is probed and the cached self-tests are loaded. Host facts are
    * given, or gathered by `host` on the first hostFacts() call (only /v1/host shows them).
    */
-  markReady(kernel: KernelFacts, records: readonly CacheFile[], host: HostFacts | null | (() => Promise<HostFacts>) = null): void {
+  markReady(
+    kernel: KernelFacts,
+    records: readonly CacheFile[],
+    host: HostFacts | null | (() => Promise<HostFacts>) = null,
+    qemu: QemuFacts | null = null,
+  ): void {
     this.kernel = kernel;
     if (typeof host === 'function') this.hostSource = host;
     else this.host = host;
+    this.qemu = qemu;
     for (const r of records) this.put(r.report, Date.parse(r.written_at));
     this.readyFlag = true;
   }

@@ -1,4 +1,4 @@
-// Spawns the built CLI (dist/, built by test/run-tests.mjs or `npm run build`) as a user would.
+// Spawns the built CLI (dist/, built by test/run-tests.mjs or `npm run build:ts`) as a user would.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';

@@ -7,6 +7,10 @@ import { REPO_ROOT } from './run-cli.js';
 export const VM_DIR = process.env.XFSGUARD_VM_DIR ?? path.resolve(REPO_ROOT, '..', 'shared', 'vm');
 export const BROKEN_KERNEL = path.join(VM_DIR, 'kernels', 'bzImage-6.1.192-xfsrace');
 export const FIXED_KERNEL = path.join(VM_DIR, 'kernels', 'bzImage-6.1.192');
+/** Broken the way pre-5.5 kernels were: the race QEMU's own workaround was made for. */
+export const PRE55_KERNEL = path.join(VM_DIR, 'kernels', 'bzImage-6.1.192-xfsrace-pre55');
+/** When set, every boot holds this lock file (flock), so test runs sharing a machine boot one VM at a time. */
+const VM_LOCK = process.env.XFSGUARD_VM_LOCK;
 
 function onPath(cmd: string): boolean {
   return (process.env.PATH ?? '').split(':').some((d) => d !== '' && existsSync(path.join(d, cmd)));
@@ -64,17 +68,27 @@ export function runInVm(kernel: string, command: string, opts: { timeoutMs?: num
   const started = Date.now();
   const cwd = vmWorkDir();
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', [path.join(VM_DIR, 'run.sh'), kernel, ...(opts.runArgs ?? []), '--', command], {
+    const argv = ['sh', path.join(VM_DIR, 'run.sh'), kernel, ...(opts.runArgs ?? []), '--', command];
+    if (VM_LOCK !== undefined && VM_LOCK !== '') argv.unshift('flock', VM_LOCK);
+    const child = spawn(argv[0] as string, argv.slice(1), {
       cwd,
       // run.sh takes the guest's working directory from `pwd`, which trusts $PWD when it names the
       // same directory: through a bind mount the checkout's own path would, so set it.
       env: { ...process.env, ...opts.env, PWD: cwd },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // its own process group: a timeout ends run.sh and its QEMU too, not only the first process
+      detached: true,
     });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-(child.pid as number), 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, opts.timeoutMs ?? 300_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);

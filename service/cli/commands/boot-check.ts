@@ -4,7 +4,7 @@ import {
   type OutputResult,
 } from '../../host/boot-check.js';
 import { DEFAULT_NFD_FILE, writeNfdFile } from '../../host/nfd.js';
-import { writeTextfile } from '../../host/textfile.js';
+import { KNOWN_TEXTFILE_DIRS, TEXTFILE_NAME, detectTextfileDir, writeTextfile } from '../../host/textfile.js';
 import { oneOf, parseCommandArgs, positiveInt } from '../args.js';
 import { CONTEXT_FLAGS, CONTEXT_HELP, loadContext, warnToStderr } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -29,7 +29,9 @@ Options:
   --selftest always|auto  always (default): a fresh self-test; auto: reuse this boot's stored one
   --nfd-file FILE|off     NFD feature file (default ${DEFAULT_NFD_FILE},
                           written only when its directory exists; a FILE given is always written)
-  --textfile DIR          write DIR/xfsguard.prom for node_exporter's textfile collector
+  --textfile DIR|off      write DIR/xfsguard.prom for node_exporter's textfile collector
+                          (default: the first of ${KNOWN_TEXTFILE_DIRS.join(', ')}
+                          that exists; none: not written)
 ${CONTEXT_HELP}
   (policy default ${DEFAULT_POLICY_PATH})
 
@@ -57,7 +59,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   });
   const nfdFlag = values['nfd-file'];
   if (nfdFlag !== undefined && nfdFlag !== 'off' && !path.isAbsolute(nfdFlag)) throw new UsageError(`--nfd-file must be an absolute path or "off"`);
-  const textfileDir = values.textfile !== undefined ? path.resolve(values.textfile) : undefined;
+  const textfileDir = values.textfile === 'off' ? undefined : values.textfile !== undefined ? path.resolve(values.textfile) : (detectTextfileDir() ?? undefined);
 
   const ctx = loadContext(values);
   const stateProblem = await stateDirWritable(ctx.cache.dir);
@@ -92,8 +94,10 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     else await attempt(report.outputs.nfd, () => writeNfdFile(file, nfdInput));
   }
   if (textfileDir !== undefined) {
-    report.outputs.textfile = { path: path.join(textfileDir, 'xfsguard.prom'), written: false, note: null };
+    report.outputs.textfile = { path: path.join(textfileDir, TEXTFILE_NAME), written: false, note: null };
     await attempt(report.outputs.textfile, () => writeTextfile(textfileDir, report));
+  } else if (values.textfile === undefined) {
+    report.outputs.textfile.note = `no node_exporter textfile directory (${KNOWN_TEXTFILE_DIRS.join(', ')})`;
   }
   // Written last, so that it records where the other outputs went.
   report.outputs.state.written = true;

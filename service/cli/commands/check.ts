@@ -1,5 +1,7 @@
 import { exitCodeFor } from '../../../policies/decide.js';
 import { renderSummary } from '../../../policies/explain.js';
+import { describeQemu } from '../../../policies/qemu-exposure.js';
+import { gatherQemuFacts } from '../../../probes/qemu.js';
 import { judge } from '../../judge.js';
 import { kernelReleaseFlag, oneOf, parseCommandArgs, pathOperand, positiveInt } from '../args.js';
 import { CONTEXT_FLAGS, CONTEXT_HELP, loadContext } from '../context.js';
@@ -26,6 +28,8 @@ ${CONTEXT_HELP}
 
 ${EXIT_CODES_HELP}`;
 
+const QEMU_PROBE_TIMEOUT_MS = 3000;
+
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('check', argv, {
     json: { type: 'boolean' },
@@ -40,7 +44,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const ioMode = oneOf('aio', values.aio, ['native', 'io_uring', 'threads'] as const) ?? null;
   const budget = positiveInt('budget-ms', values['budget-ms'], 3_600_000);
   const release = kernelReleaseFlag(values['kernel-release']);
-  const ctx = loadContext(values);
+  // the host's QEMU versions are read while the path is judged: they are evidence too
+  const ctx = { ...loadContext(values), qemu: gatherQemuFacts({ timeoutMs: QEMU_PROBE_TIMEOUT_MS }) };
   const { decision } = await judge(
     {
       path: target,
@@ -51,6 +56,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     },
     ctx,
   );
-  io.print(values.json === true ? JSON.stringify(decision, null, 2) : renderSummary(decision));
+  const { warning } = describeQemu(decision);
+  io.print(values.json === true ? JSON.stringify(decision, null, 2) : `${warning === null ? '' : `${warning}\n`}${renderSummary(decision)}`);
   return exitCodeFor(decision);
 }

@@ -1,5 +1,7 @@
 import { exitCodeFor } from '../../../policies/decide.js';
 import { renderExplanation } from '../../../policies/explain.js';
+import { describeQemu } from '../../../policies/qemu-exposure.js';
+import { gatherQemuFacts } from '../../../probes/qemu.js';
 import { judge } from '../../judge.js';
 import { kernelReleaseFlag, oneOf, parseCommandArgs, pathOperand } from '../args.js';
 import type { CommandIo } from '../command.js';
@@ -20,6 +22,8 @@ ${CONTEXT_HELP}
 
 ${EXIT_CODES_HELP}`;
 
+const QEMU_PROBE_TIMEOUT_MS = 3000;
+
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('explain', argv, {
     selftest: { type: 'string' },
@@ -31,11 +35,14 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const selftest = oneOf('selftest', values.selftest, ['auto', 'always', 'never'] as const) ?? 'never';
   const ioMode = oneOf('aio', values.aio, ['native', 'io_uring', 'threads'] as const) ?? null;
   const release = kernelReleaseFlag(values['kernel-release']);
-  const ctx = loadContext(values);
+  // the host's QEMU versions are read while the path is judged: they are evidence too
+  const ctx = { ...loadContext(values), qemu: gatherQemuFacts({ timeoutMs: QEMU_PROBE_TIMEOUT_MS }) };
   const { decision } = await judge(
     { path: target, io_mode: ioMode, selftest, ...(release !== undefined ? { kernel_release_override: release } : {}) },
     ctx,
   );
-  io.print(renderExplanation(decision));
+  const { warning, lines } = describeQemu(decision);
+  const qemu = lines.length === 0 ? '' : `\n\nQEMU on this host:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+  io.print(`${warning === null ? '' : `${warning}\n\n`}${renderExplanation(decision)}${qemu}`);
   return exitCodeFor(decision);
 }

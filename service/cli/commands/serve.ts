@@ -1,27 +1,35 @@
 // `xfsguard serve`: the HTTP decision service. The HTTP stack is loaded here only, never by check.
 import { positiveInt, parseCommandArgs } from '../args.js';
 import type { CommandIo } from '../command.js';
-import { CONTEXT_FLAGS, CONTEXT_HELP, loadContext } from '../context.js';
+import { CONTEXT_FLAGS, CONTEXT_HELP, loadContext, warnToStderr } from '../context.js';
 import { UsageError } from '../usage-error.js';
+import { DEFAULT_TOKEN_FILE, TokenFileError } from '../api-token.js';
+import { SocketGroupError, serveAuth } from '../serve-auth.js';
 import { resolveStateDir } from '../../../probes/selftest-cache.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SOCKET_PATH, ServeConfigError, defaultLoggerOptions, runServer } from '../../http/server.js';
 
 export const help = `Usage: xfsguard serve [options]
 
-Runs the HTTP decision service on a unix socket and on loopback TCP:
-  GET  /v1/decision?path=P[&aio=native|io_uring|threads][&selftest=auto|never]
+Runs the HTTP decision service on a unix socket, and on loopback TCP only when asked (--tcp, --host
+or --port), where every request needs the bearer token of --token-file:
+  GET  /v1/decision?path=P[&aio=native|io_uring|threads][&selftest=never|auto]  (starts no self-test unless auto)
   POST /v1/selftest {"path": P, "engine"?, "mode"?, "iterations"?}
   GET  /v1/host, /livez, /readyz, /metrics, /openapi.json, /docs
 Paths are judged and self-tested only inside the policy's allowed_roots. Logs are JSON lines on
 stdout (pretty on a terminal; level from $LOG_LEVEL). Stops gracefully on SIGTERM/SIGINT.
 
 Options:
-  --socket PATH             unix socket (default ${DEFAULT_SOCKET_PATH}), mode 0660
+  --socket PATH             unix socket (default ${DEFAULT_SOCKET_PATH}), mode 0660; peers must be
+                            root, the service's user or in --socket-group (checked by SO_PEERCRED)
+  --socket-group NAME       the group whose members may use the socket (default: none)
   --no-socket               do not listen on a unix socket
-  --host ADDR               TCP address (default ${DEFAULT_HOST})
-  --port N                  TCP port (default ${DEFAULT_PORT}; 0 picks a free one)
-  --no-tcp                  do not listen on TCP
-  --allow-remote            allow --host to be a non-loopback address (the API has no authentication)
+  --tcp                     also listen on TCP (${DEFAULT_HOST}:${DEFAULT_PORT} unless --host/--port)
+  --host ADDR               TCP address (default ${DEFAULT_HOST}; implies --tcp)
+  --port N                  TCP port (default ${DEFAULT_PORT}; 0 picks a free one; implies --tcp)
+  --token-file FILE         the bearer token TCP requests must send (default ${DEFAULT_TOKEN_FILE},
+                            written by 'xfsguard install', mode 0640)
+  --no-tcp                  do not listen on TCP (the default)
+  --allow-remote            allow --host to be a non-loopback address (use TLS in front of it)
   --selftest-budget-ms MS   time budget of a self-test the service runs (default 20000)
   --log-level LEVEL         fatal, error, warn, info (default), debug, trace
 ${CONTEXT_HELP}
@@ -37,6 +45,9 @@ export async function run(argv: string[], _io: CommandIo): Promise<number> {
     host: { type: 'string' },
     port: { type: 'string' },
     'no-tcp': { type: 'boolean' },
+    tcp: { type: 'boolean' },
+    'token-file': { type: 'string' },
+    'socket-group': { type: 'string' },
     'allow-remote': { type: 'boolean' },
     'selftest-budget-ms': { type: 'string' },
     'log-level': { type: 'string' },
@@ -44,9 +55,10 @@ export async function run(argv: string[], _io: CommandIo): Promise<number> {
   });
   if (positionals.length > 0) throw new UsageError(`serve: takes no operands; got ${positionals.map((p) => JSON.stringify(p)).join(' ')}`);
   if (values['no-socket'] === true && values.socket !== undefined) throw new UsageError('serve: --socket and --no-socket contradict each other');
-  if (values['no-tcp'] === true && (values.host !== undefined || values.port !== undefined)) {
-    throw new UsageError('serve: --no-tcp contradicts --host/--port');
+  if (values['no-tcp'] === true && (values.host !== undefined || values.port !== undefined || values.tcp === true)) {
+    throw new UsageError('serve: --no-tcp contradicts --tcp/--host/--port');
   }
+  const wantTcp = values.tcp === true || values.host !== undefined || values.port !== undefined;
   let port = DEFAULT_PORT;
   if (values.port !== undefined) {
     if (!/^[0-9]{1,5}$/.test(values.port) || Number(values.port) > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535; got ${JSON.stringify(values.port)}`);
@@ -58,13 +70,21 @@ export async function run(argv: string[], _io: CommandIo): Promise<number> {
 
   // A bad policy or knowledge base refuses to start, with the reason (UsageError: exit 2).
   const ctx = loadContext(values);
+  let auth;
+  try {
+    auth = serveAuth({ tcp: wantTcp, tokenFile: values['token-file'] ?? DEFAULT_TOKEN_FILE, socketGroup: values['socket-group'] }, warnToStderr);
+  } catch (err) {
+    if (err instanceof TokenFileError || err instanceof SocketGroupError) throw new UsageError(`serve: ${err.message}`);
+    throw err;
+  }
   try {
     return await runServer({
       policy: ctx.policy,
       knowledgeBase: ctx.knowledgeBase,
       stateDir: resolveStateDir(values['state-dir']),
       socketPath: values['no-socket'] === true ? null : (values.socket ?? DEFAULT_SOCKET_PATH),
-      tcp: values['no-tcp'] === true ? null : { host: values.host ?? DEFAULT_HOST, port },
+      tcp: wantTcp ? { host: values.host ?? DEFAULT_HOST, port } : null,
+      auth,
       allowRemote: values['allow-remote'] === true,
       logger: defaultLoggerOptions(level),
       ...(budget !== undefined ? { selftest: { budget_ms: budget } } : {}),

@@ -50,7 +50,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const steps = planUninstall({ root, prefix, purge: values.purge === true, ...(stateDir !== undefined ? { stateDir } : {}) });
   const results = await applySteps(root, steps, dryRun);
   if (!dryRun && staged) {
-    await pruneEmptyDirs(root, [path.posix.dirname(commandPath(prefix)), prefix, UNIT_DIR, '/etc/systemd', path.posix.dirname(LIBVIRT_HOOK_PATH), '/etc/libvirt']);
+    await pruneEmptyDirs(root, [path.posix.dirname(commandPath(prefix)), prefix, UNIT_DIR, '/etc/systemd', path.posix.dirname(LIBVIRT_HOOK_PATH), '/etc/libvirt/hooks', '/etc/libvirt']);
   }
   io.print(`${dryRun ? 'xfsguard uninstall (dry run, nothing changed)' : 'xfsguard uninstall'}${staged ? ` from ${root}` : ''}:\n${renderResults(results, dryRun)}`);
   if (!staged && !dryRun) {

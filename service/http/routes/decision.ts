@@ -1,36 +1,43 @@
 // GET /v1/decision: the decision for a path, the same document as `xfsguard check --json`.
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { plainJsonFor200 } from '../plain-json-200.js';
 import type { XfsguardService } from '../service.js';
-import { decisionQuerySchema, decisionResponseSchema, errorSchema } from '../schemas.js';
+import { decisionQuerySchema, decisionResponseSchema, problems, responseOf } from '../schemas.js';
 
 const decisionRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app, { svc }, done) => {
   app.get(
     '/v1/decision',
     {
       schema: {
+        operationId: 'getDecision',
         summary: 'Should QEMU\'s workaround be enabled for images at a path?',
         description:
           'Probes the filesystem of the path (statfs), judges the kernel probed at start-up and the self-test known for this boot and filesystem. With selftest=auto and none known, runs one (concurrent requests for the same filesystem share it).',
         tags: ['decision'],
         querystring: decisionQuerySchema,
-        response: { 200: decisionResponseSchema, 400: errorSchema, 403: errorSchema, 422: errorSchema, 500: errorSchema, 503: errorSchema, 504: errorSchema },
+        response: {
+          200: responseOf('The decision, with remedies per platform; X-Request-Id carries decision_id; Cache-Control: no-store', decisionResponseSchema),
+          ...problems(400, 403, 422, 500, 503, 504),
+        },
       },
       serializerCompiler: plainJsonFor200,
     },
-    async (request) => {
+    async (request, reply) => {
       const started = performance.now();
       const { query } = request;
       const path = svc.checkPath(query.path);
       const { decision, selftest_ran } = await svc.decide(path, query.aio ?? null, query.selftest);
-      const decisionId = randomUUID();
+      // One id per answer: the request id is the decision id, in the body, the X-Request-Id
+      // header and the log line (whose reqId is the same).
+      const decisionId = request.id;
+      void reply.header('x-request-id', decisionId).header('cache-control', 'no-store');
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       svc.metrics.decisions.inc({ verdict: decision.verdict });
       request.log.info(
         {
           decision_id: decisionId,
+          decided_at: decision.decided_at,
           path: decision.path,
           judged_directory: decision.judged_directory,
           verdict: decision.verdict,
