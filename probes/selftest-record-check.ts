@@ -17,13 +17,18 @@ const nullable = (c: Check): Check => (v) => v === null || c(v);
 const oneOf = (...values: readonly unknown[]): Check => (v) => values.includes(v);
 const arrayOf = (c: Check): Check => (v) => Array.isArray(v) && v.every(c);
 
-/** An object with exactly these keys (none missing, none extra), each passing its check. */
-function exact(shape: Record<string, Check>): Check {
+/** An object with exactly these keys (none missing, none extra) plus any of `optional`, each passing its check. */
+function exact(shape: Record<string, Check>, optional: Record<string, Check> = {}): Check {
   const keys = Object.keys(shape);
   return (v) => {
     if (!isObject(v) || Object.getPrototypeOf(v) !== Object.prototype) return false;
-    const own = Object.keys(v);
-    return own.length === keys.length && keys.every((k) => Object.hasOwn(v, k) && shape[k]!(v[k]));
+    let extra = 0;
+    for (const k of Object.keys(v)) {
+      if (Object.hasOwn(shape, k)) continue;
+      if (!Object.hasOwn(optional, k) || !optional[k]!(v[k])) return false;
+      extra += 1;
+    }
+    return Object.keys(v).length - extra === keys.length && keys.every((k) => Object.hasOwn(v, k) && shape[k]!(v[k]));
   };
 }
 
@@ -57,6 +62,10 @@ const raceResult = exact({
   scratch: oneOf('o_tmpfile', 'unlinked_name', 'none'),
   cancelled: bool,
   reason: nullable(exact({ stage: str, errno: str, message: str })),
+}, {
+  window: oneOf('beyond_eof', 'eof_prealloc', 'below_range'),
+  completed_before_fallocate: count,
+  first_reproduction_ms: nullable(num),
 });
 
 const report = exact({
@@ -77,6 +86,9 @@ const report = exact({
   modes: arrayOf(MODE),
   runs: arrayOf(raceResult),
   reason: nullable(str),
+}, {
+  below_range_outcome: nullable(OUTCOME),
+  timeout: nullable(exact({ deadline_ms: num, message: str })),
 });
 
 const cacheFile = exact({

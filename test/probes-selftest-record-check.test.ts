@@ -14,11 +14,13 @@ function record(): Record<string, unknown> {
       format_version: 1, outcome: 'reproduced', directory: '/mnt/xfs', device: '7:0', fs_uuid: 'a1b2', fs_type: 'xfs',
       kernel_release: '5.4.0-42-generic', boot_id: 'boot-a', started_at: '2026-11-24T00:00:00.000Z', duration_ms: 5000.5,
       bytes_written: 65536, iterations: 200, reproductions: 3, engines: ['aio', 'io_uring'], modes: ['zero-range', 'alloc'], reason: null,
+      below_range_outcome: 'not_reproduced', timeout: { deadline_ms: 20000, message: 'the device did not respond' },
       runs: [
         {
           engine: 'aio', mode: 'zero-range', outcome: 'reproduced', iterations: 100, reproductions: 3, in_flight_iterations: 97,
           first_reproduction: { iteration: 4, io_size: 4096, write_offset: 0, falloc_offset: 8192, falloc_len: 4096, expected_size: 12288, actual_size: 8192, data_mismatch: true },
           io_sizes: [4096, 65536], duration_ms: 2500.25, bytes_written: 32768, block_size: 4096, scratch: 'o_tmpfile', cancelled: false, reason: null,
+          window: 'below_range', completed_before_fallocate: 2, first_reproduction_ms: 12.5,
         },
         {
           engine: 'io_uring', mode: 'alloc', outcome: 'unsupported', iterations: 0, reproductions: 0, in_flight_iterations: 0,
@@ -30,7 +32,7 @@ function record(): Record<string, unknown> {
   };
 }
 
-const CANDIDATES: unknown[] = [undefined, null, '', 'x', 0, -1, 1.5, 2 ** 60, true, [], {}, [4096], ['aio'], 'aio', 'alloc', 'reproduced', 'none', 1, 'xfsguard-selftest-cache'];
+const CANDIDATES: unknown[] = [undefined, null, '', 'x', 0, -1, 1.5, 2 ** 60, true, [], {}, [4096], ['aio'], 'aio', 'alloc', 'reproduced', 'none', 1, 'xfsguard-selftest-cache', 'beyond_eof'];
 
 /** Every variant of the record with one value replaced (or removed), and one extra key per object. */
 function* variants(): Generator<unknown> {
