@@ -47,6 +47,8 @@ test('real libvirtd runs the installed hook: log mode, enforce on a fixed verdic
   const hookLog = path.join(work, 'hook.log');
   const started: (number | null)[] = [];
   const hadConf = existsSync(HOOK_CONF);
+  // What install creates on this machine and the test must not leave behind.
+  const fresh = ['/etc/xfsguard', '/var/lib/xfsguard', '/etc/libvirt/hooks/qemu.d'].filter((d) => !existsSync(d));
   let mounted = false;
   try {
     // An XFS loop mount with the images and a dir pool on it.
@@ -122,6 +124,7 @@ test('real libvirtd runs the installed hook: log mode, enforce on a fixed verdic
     rmSync(HOOK_CONF, { force: true });
     if (hadConf) renameSync(`${HOOK_CONF}.xfsguard-test`, HOOK_CONF);
     spawnSync(process.execPath, [CLI, 'uninstall']);
+    for (const d of fresh) rmSync(d, { recursive: true, force: true });
     if (mounted) spawnSync('umount', [mnt]);
     rmSync(mnt, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });

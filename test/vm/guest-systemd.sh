@@ -23,40 +23,49 @@ emit system "$(systemctl is-system-running 2>&1)"
 good_policy='{"allowed_roots": ["/mnt/xfs/images", "/var/lib/libvirt/images"]}'
 printf '%s\n' "$good_policy" >/etc/xfsguard/policy.json
 
+if [ "${ONLY:-}" = libvirt ]; then
+  # Only the hook under libvirtd: the self-test stored by a boot check run by hand, no units.
+  node dist/service/cli/xfsguard.js install --libvirt-hook >"$w/install.out" 2>&1
+  emit install_rc $?
+  node dist/service/cli/xfsguard.js boot-check >/dev/null 2>&1
+  emit boot_rc $?
+  systemctl restart libvirtd.service
+else
 # 1. install and enable (enable --now waits for the oneshot boot check and for READY=1)
-t0=$(ms)
-node dist/service/cli/xfsguard.js install --libvirt-hook --enable >"$w/install.out" 2>&1
-emit install_rc $?
-emit install_ms $(($(ms) - t0))
-emit install_out "$(cat "$w/install.out")"
-emit boot_show "$(show -p Type,ActiveState,SubState,Result,ExecMainStatus xfsguard-boot.service)"
-emit api_show "$(show -p Type,ActiveState,SubState,Result,NRestarts,StatusText xfsguard.service)"
-emit timer_show "$(show -p ActiveState,SubState,NextElapseUSecMonotonic xfsguard-refresh.timer)"
-emit sock_mode "$(stat -c '%a %F' "$sock" 2>&1)"
-emit boot_json "$(cat /var/lib/xfsguard/boot-check.json 2>&1)"
-
-# 2. a self-test run by the hardened service, and what the hardening left it
-pid=$(systemctl show -p MainPID --value xfsguard.service)
-emit proc_status "$(grep -E '^(CapBnd|CapEff|Seccomp|NoNewPrivs):' "/proc/$pid/status" 2>&1)"
-t0=$(ms)
-curl -s --max-time 300 --unix-socket "$sock" -H 'content-type: application/json' -d '{"path":"/mnt/xfs/images","iterations":50}' http://x/v1/selftest >"$w/selftest.json" 2>&1
-emit selftest_ms $(($(ms) - t0))
-emit selftest "$(cat "$w/selftest.json")"
-emit decision "$(curl -s --max-time 60 --unix-socket "$sock" 'http://x/v1/decision?path=/mnt/xfs/images/vm.qcow2&aio=native&selftest=never')"
-emit tcp_livez "$(curl -s --max-time 10 http://127.0.0.1:8470/livez 2>&1)"
-emit security "$(systemd-analyze security xfsguard.service 2>&1 | tail -1)"
-
-# 3. ordering: one transaction with both units; then with a failing boot check
-order() {
-  systemctl stop libvirtd.service libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket xfsguard-boot.service >/dev/null 2>&1
-  systemctl start xfsguard-boot.service libvirtd.service >"$w/order.out" 2>&1
-  rc=$?
-  b=$(systemctl show -p ExecMainExitTimestampMonotonic --value xfsguard-boot.service)
-  l=$(systemctl show -p ExecMainStartTimestampMonotonic --value libvirtd.service)
-  emit "order_$1" "start_rc=$rc boot_exit=$b libvirtd_start=$l libvirtd=$(systemctl is-active libvirtd.service) boot=$(show -p Result,ExecMainStatus xfsguard-boot.service) out=$(cat "$w/order.out")"
-}
-order ok
-
+  t0=$(ms)
+  node dist/service/cli/xfsguard.js install --libvirt-hook --enable >"$w/install.out" 2>&1
+  emit install_rc $?
+  emit install_ms $(($(ms) - t0))
+  emit install_out "$(cat "$w/install.out")"
+  emit boot_show "$(show -p Type,ActiveState,SubState,Result,ExecMainStatus xfsguard-boot.service)"
+  emit api_show "$(show -p Type,ActiveState,SubState,Result,NRestarts,StatusText xfsguard.service)"
+  emit timer_show "$(show -p ActiveState,SubState,NextElapseUSecMonotonic xfsguard-refresh.timer)"
+  emit sock_mode "$(stat -c '%a %F' "$sock" 2>&1)"
+  emit boot_json "$(cat /var/lib/xfsguard/boot-check.json 2>&1)"
+  
+  # 2. a self-test run by the hardened service, and what the hardening left it
+  pid=$(systemctl show -p MainPID --value xfsguard.service)
+  emit proc_status "$(grep -E '^(CapBnd|CapEff|Seccomp|NoNewPrivs):' "/proc/$pid/status" 2>&1)"
+  t0=$(ms)
+  curl -s --max-time 300 --unix-socket "$sock" -H 'content-type: application/json' -d '{"path":"/mnt/xfs/images","iterations":50}' http://x/v1/selftest >"$w/selftest.json" 2>&1
+  emit selftest_ms $(($(ms) - t0))
+  emit selftest "$(cat "$w/selftest.json")"
+  emit decision "$(curl -s --max-time 60 --unix-socket "$sock" 'http://x/v1/decision?path=/mnt/xfs/images/vm.qcow2&aio=native&selftest=never')"
+  emit tcp_livez "$(curl -s --max-time 10 http://127.0.0.1:8470/livez 2>&1)"
+  emit security "$(systemd-analyze security xfsguard.service 2>&1 | tail -1)"
+  
+  # 3. ordering: one transaction with both units; then with a failing boot check
+  order() {
+    systemctl stop libvirtd.service libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket xfsguard-boot.service >/dev/null 2>&1
+    systemctl start xfsguard-boot.service libvirtd.service >"$w/order.out" 2>&1
+    rc=$?
+    b=$(systemctl show -p ExecMainExitTimestampMonotonic --value xfsguard-boot.service)
+    l=$(systemctl show -p ExecMainStartTimestampMonotonic --value libvirtd.service)
+    emit "order_$1" "start_rc=$rc boot_exit=$b libvirtd_start=$l libvirtd=$(systemctl is-active libvirtd.service) boot=$(show -p Result,ExecMainStatus xfsguard-boot.service) out=$(cat "$w/order.out")"
+  }
+  order ok
+  
+fi
 # 5. libvirtd runs the hook (it reads hooks at start: order_ok restarted it after install)
 emit hook_file "$(ls -l /etc/libvirt/hooks/qemu.d/ 2>&1)"
 qemu-img create -q -f qcow2 /mnt/xfs/images/vm.qcow2 16M
@@ -92,6 +101,7 @@ vstart enforce vm-enforce /mnt/xfs/images/vm.qcow2 none native
 vstart buffered vm-wb /mnt/xfs/images/wb.qcow2 writeback threads
 emit hook_journal "$(journalctl -b --no-pager -o cat -t xfsguard-hook 2>&1)"
 
+[ "${ONLY:-}" = libvirt ] && exit 0
 # 4. refresh, journal, stop
 systemctl start xfsguard-refresh.service
 emit refresh "rc=$? $(show -p Result,ExecMainStatus xfsguard-refresh.service)"
