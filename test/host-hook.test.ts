@@ -213,7 +213,7 @@ test('volume disks: resolved through the pool XML libvirt keeps (dumpxml and liv
 /** Starts the real `xfsguard serve` on a socket and waits until it answers. */
 async function realServe(dir: string, policy: string): Promise<{ sock: string; stop: () => void }> {
   const sock = path.join(dir, 'real.sock');
-  const child = spawn(process.execPath, [CLI, 'serve', '--socket', sock, '--port', '0', '--policy', policy, '--state-dir', path.join(dir, 'state'), '--log-level', 'warn'], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [CLI, 'serve', '--socket', sock, '--policy', policy, '--state-dir', path.join(dir, 'state'), '--log-level', 'warn'], { stdio: 'ignore' });
   for (let i = 0; i < 300 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
   assert.ok(existsSync(sock), 'xfsguard serve listens');
   return { sock, stop: () => child.kill('SIGTERM') };

@@ -46,7 +46,7 @@ const verdicts = (stderr: string) => stderr.split('\n').filter((l) => / verdict 
 
 // The service, as xfsguard.service runs it (its self-test for the images' filesystem stored first).
 spawnSync(process.execPath, [CLI, 'check', '--policy', policy, '--state-dir', state, images], { stdio: 'ignore' });
-const serve = spawn(process.execPath, [CLI, 'serve', '--socket', sock, '--port', '0', '--policy', policy, '--state-dir', state, '--log-level', 'warn'], { stdio: 'ignore' });
+const serve = spawn(process.execPath, [CLI, 'serve', '--socket', sock, '--policy', policy, '--state-dir', state, '--log-level', 'warn'], { stdio: 'ignore' });
 try {
   for (let i = 0; i < 300 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
   if (!existsSync(sock)) throw new Error('xfsguard serve did not listen');
