@@ -1,7 +1,6 @@
 // GET /v1/decision: the decision for a path, the same document as `xfsguard check --json`.
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
-import { plainJsonFor200 } from '../plain-json-200.js';
 import type { XfsguardService } from '../service.js';
 import { decisionQuerySchema, decisionResponseSchema, problems, responseOf } from '../schemas.js';
 
@@ -21,7 +20,6 @@ const decisionRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app,
           ...problems(400, 403, 422, 500, 503, 504),
         },
       },
-      serializerCompiler: plainJsonFor200,
     },
     async (request, reply) => {
       const started = performance.now();
