@@ -2,7 +2,7 @@
 // it must be a real directory on a real filesystem. Node's recursive mkdir spins at 100 % CPU under
 // /proc and reports ENOENT where the kernel said EROFS, so directories are made one level at a
 // time here, and the kernel's own errno is what the caller sees.
-import { realpathSync, statSync, statfsSync } from 'node:fs';
+import { realpathSync, statfsSync } from 'node:fs';
 import { mkdir, realpath, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { lookupMagic } from './fs-magic.js';
@@ -38,8 +38,9 @@ function pseudoProblem(dir: string, real: string, magic: number): string | null 
 
 /**
  * Checks a state directory before anything is written there: its nearest existing ancestor must
- * be a directory on a real filesystem. Synchronous: the CLI checks it with its other flags.
- * Permission and read-only problems are left to the write (the directory may never be written).
+ * not be on a pseudo filesystem. Synchronous: the CLI checks it with its other flags. Permission,
+ * read-only and not-a-directory problems are left to the write (the directory may never be written,
+ * and boot-check reports an unwritable state directory with exit 1, as it always has).
  */
 export function checkStateDirSync(dir: string): void {
   let current = path.resolve(dir);
@@ -56,7 +57,6 @@ export function checkStateDirSync(dir: string): void {
     }
     const problem = pseudoProblem(dir, real, Number(statfsSync(real).type) >>> 0);
     if (problem !== null) throw new StateDirError(`the state directory ${problem}`);
-    if (!statSync(real).isDirectory()) throw new StateDirError(`the state directory ${dir} cannot be used: ${real} is not a directory`, 'ENOTDIR');
     return;
   }
 }

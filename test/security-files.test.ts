@@ -48,11 +48,10 @@ test('--policy naming a FIFO, /dev/zero, /dev/urandom, a directory or a huge fil
   assertOneLineUsage(viaEnv, /a FIFO/, 'XFSGUARD_POLICY=fifo');
 });
 
-test('--state-dir under /proc or below a regular file: exit 2 at once, before any self-test', () => {
+test('--state-dir under /proc or /sys: exit 2 at once, before any self-test', () => {
   for (const [dir, why] of [
     ['/proc/xg', /on proc, a pseudo filesystem/],
     ['/sys/xg/state', /on sysfs, a pseudo filesystem/],
-    [path.join(big, 'state'), /is not a directory/],
   ] as const) {
     const r = runCli(['check', work, '--state-dir', dir], { timeout: LIMIT_MS });
     assertOneLineUsage(r, why, dir);
