@@ -78,7 +78,7 @@ export interface SelfTestReportExtras {
 }
 
 export function reportExtras(ev: SelfTestEvidence | null): SelfTestReportExtras {
-  return ev === null ? {} : (ev.report as SelfTestEvidence['report'] & SelfTestReportExtras);
+  return ev === null ? {} : (ev.report);
 }
 
 /** The self-test reproduced the race: in its main cases, or in the below-range case (C1). */

@@ -288,7 +288,7 @@ describe('mitigations and exit codes', () => {
   test('C1: a below-range reproduction drops QEMU\'s serialisation from the sufficient mitigations', () => {
     const release = K.fixed;
     const below = (o: 'reproduced' | 'not_reproduced' | null, outcome: 'reproduced' | 'not_reproduced' = 'reproduced') =>
-      selftest(outcome, { below_range_outcome: o } as Partial<SelfTestEvidence['report']>, release);
+      selftest(outcome, { below_range_outcome: o }, release);
     const d = decide(input({ release, selftest: below('reproduced') }));
     assert.equal(d.verdict, 'affected');
     assert.deepEqual(d.mitigations.map((m) => m.code).sort(), ['upgrade_kernel', 'use_aio_threads', 'use_cache_writeback']);
@@ -304,7 +304,7 @@ describe('mitigations and exit codes', () => {
   });
   test('a self-test whose device timed out: unknown, says so, the tables are not asked instead', () => {
     const release = K.fixed;
-    const ev = selftest('unsupported', { timeout: { deadline_ms: 5000, message: 'device did not respond' } } as Partial<SelfTestEvidence['report']>, release);
+    const ev = selftest('unsupported', { timeout: { deadline_ms: 5000, message: 'device did not respond' } }, release);
     const d = decide(input({ release, selftest: ev }));
     assert.equal(d.verdict, 'unknown');
     assert.equal(d.enable_workaround, true);

@@ -101,7 +101,7 @@ test('decide(): remedies next to enable_workaround, filled for an affected XFS k
 
 test('decide(): the self-test\'s below-range outcome and the host QEMU reach the remedies', () => {
   const base = selftest('reproduced', {}, '6.1.192-xfsrace');
-  const ev: SelfTestEvidence = { ...base, report: { ...base.report, below_range_outcome: 'reproduced' } as typeof base.report };
+  const ev: SelfTestEvidence = { ...base, report: { ...base.report, below_range_outcome: 'reproduced' } };
   const d = decide(input({ selftest: ev, host_qemu: { versions: ['8.2.2'] } }));
   assert.equal(d.verdict, 'affected');
   const q = d.remedies.find((r) => r.id === 'qemu_keep_workaround')!;
