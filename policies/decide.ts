@@ -21,7 +21,6 @@ import type { KbBug, KnowledgeBase } from './knowledge-base-schema.js';
 import { XFS_FALLOCATE_BUG_ID } from './knowledge-base.js';
 import { matchOverride, type OperatorPolicy, type PolicyOverride } from './operator-policy.js';
 import { remediesFor } from './remedies.js';
-import type { RaceOutcome } from '../native/types.js';
 import type { FilesystemFacts } from '../probes/types.js';
 
 export type { Decision, DecisionConfidence, DecisionInput, Judged, KernelEvidence, ReasonItem, Verdict } from './decide-types.js';
@@ -71,7 +70,7 @@ export function decide(input: DecisionInput): Decision {
       fs_class: a.fs.fs_class,
       fs_type: a.fs.fs_type,
       io_mode: input.io_mode,
-      below_range_outcome: (st.used?.report as { below_range_outcome?: RaceOutcome | null } | undefined)?.below_range_outcome ?? null,
+      below_range_outcome: st.used?.report.below_range_outcome ?? null,
       host_qemu: input.host_qemu ?? null,
     }),
     verdict: judged.verdict,

@@ -101,6 +101,7 @@ export async function judge(req: JudgeRequest, ctx: JudgeContext): Promise<Judge
     selftest = { report, cached: false, age_ms: 0 };
     ran = true;
   }
+  const qemu = ctx.qemu === undefined ? undefined : await ctx.qemu;
   const decided = decide({
     filesystem,
     kernel,
@@ -112,8 +113,9 @@ export async function judge(req: JudgeRequest, ctx: JudgeContext): Promise<Judge
     ...(req.kernel_version_override !== undefined ? { kernel_version_override: req.kernel_version_override } : {}),
     ...(req.version_signature_override !== undefined ? { version_signature_override: req.version_signature_override } : {}),
     xfsguard_version: XFSGUARD_VERSION,
+    // the host's QEMU versions decide whether a remedy is needed (QEMU >= 4.1.1 serialises)
+    host_qemu: qemu === undefined ? null : { versions: qemu.binaries.flatMap((b) => (b.version === null ? [] : [b.version])) },
   });
-  const qemu = ctx.qemu === undefined ? undefined : await ctx.qemu;
   const withQemu = qemu === undefined ? decided : withQemuEvidence(decided, qemu.binaries, qemuNote(qemu));
   const decision: IdentifiedDecision = { decision_id: randomUUID(), decided_at: new Date().toISOString(), ...withQemu };
   return { decision, filesystem, selftest_ran: ran };

@@ -120,6 +120,7 @@ const parsedKernelReleaseSchema = z.object({
   package_version: z.string().nullable(),
   flavour: z.string().nullable(),
   arch: z.string().nullable(),
+  vendor: z.string().nullable().optional().describe('the kernel\'s vendor when the release names one'),
   notes: z.array(z.string()),
 });
 
