@@ -423,7 +423,14 @@ describe('GET /v1/host, /metrics, OpenAPI', () => {
     const doc = r.json<{ openapi: string; paths: Record<string, Record<string, { parameters?: { name: string }[] }>>; components: { schemas: Record<string, unknown> } }>();
     assert.match(doc.openapi, /^3\./);
     assert.deepEqual(Object.keys(doc.paths).sort(), ['/livez', '/readyz', '/v1/decision', '/v1/host', '/v1/selftest']);
-    assert.deepEqual(doc.paths['/v1/decision']!.get!.parameters!.map((p) => p.name).sort(), ['aio', 'path', 'selftest']);
+    assert.deepEqual(doc.paths['/v1/decision']!.get!.parameters!.map((p) => p.name).sort(), [
+      'aio',
+      'kernel_release',
+      'kernel_version',
+      'path',
+      'selftest',
+      'version_signature',
+    ]);
     assert.ok(doc.paths['/v1/selftest']!.post);
     for (const id of ['Decision', 'Problem', 'SelfTestResponse', 'Host']) {
       assert.ok(Object.keys(doc.components.schemas).some((k) => k.startsWith(id)), `component ${id}`);

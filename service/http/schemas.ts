@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { Remedy } from '../../policies/remedies.js';
 import type { IdentifiedDecision } from '../judge.js';
-import { KERNEL_STREAMS, RULE_STATUSES, CONFIDENCES } from '../../policies/knowledge-base-schema.js';
+import { KERNEL_STREAMS, KERNEL_VENDORS, RULE_STATUSES, CONFIDENCES } from '../../policies/knowledge-base-schema.js';
 import { selfTestReportSchema } from '../../probes/selftest-schema.js';
 import type { FilesystemFacts, KernelFacts, SelfTestEvidence } from '../../probes/types.js';
 
@@ -120,7 +120,7 @@ const parsedKernelReleaseSchema = z.object({
   package_version: z.string().nullable(),
   flavour: z.string().nullable(),
   arch: z.string().nullable(),
-  vendor: z.string().nullable().optional().describe('the kernel\'s vendor when the release names one'),
+  vendor: z.enum(KERNEL_VENDORS).nullable().describe('the kernel\'s vendor when the release names one'),
   notes: z.array(z.string()),
 });
 
