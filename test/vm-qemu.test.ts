@@ -126,12 +126,12 @@ function assertAgreement(r: KernelResult): void {
 /**
  * Where stock QEMU (with its serialisation) lost data, xfsguard must not offer "QEMU ≥ 4.1.1
  * serialises" as a mitigation for that aio mode. That rests on the self-test's below-range case
- * (contract C1): until the stored report carries below_range_outcome, this is reported as TODO.
+ * (contract C1), so the stored report must carry below_range_outcome.
  */
-async function assertMitigations(t: { test: (name: string, fn: (st: { todo: (m: string) => void }) => void) => Promise<void> }, r: KernelResult): Promise<void> {
-  await t.test('mitigations promise only what stock QEMU delivered', (st) => {
+async function assertMitigations(t: { test: (name: string, fn: () => void) => Promise<void> }, r: KernelResult): Promise<void> {
+  await t.test('mitigations promise only what stock QEMU delivered', () => {
     const c1 = [...r.verdicts.values()].some((v) => v.decision.evidence.selftest?.report.below_range_outcome !== undefined);
-    if (!c1) st.todo('the self-test has no below-range case yet (contract C1)');
+    assert.ok(c1, `${r.kernel}: the self-test report carries no below_range_outcome (contract C1)`);
     for (const aio of AIO_MODES) {
       const v = r.verdicts.get(aio) as Verdict;
       const stockLost = corrupted(r.cells.get(cell('stock', aio)) as Run[]);
