@@ -1,7 +1,7 @@
 // Runs the test files listed here, explicitly: Node 20's runner finds no .ts files by itself,
 // and a run that finds no test must fail rather than pass.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -80,6 +80,8 @@ if (selected.length === 0) {
   process.exit(1);
 }
 // The CLI tests spawn the built command, as users run it: build it first.
+// From scratch: output of a source file since removed would otherwise linger (and ship).
+rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 const build = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 // ... and bundle it as `npm run build:ts` does (tools/bundle-cli.mjs), so the tests spawn what ships.
 const bundle = build.status === 0 ? spawnSync(process.execPath, [path.join(root, 'tools/bundle-cli.mjs')], { cwd: root, stdio: 'inherit' }) : build;
