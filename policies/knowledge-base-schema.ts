@@ -205,28 +205,5 @@ export type KbMitigation = z.infer<typeof MitigationSchema>;
 /** The input shape (what a data file contains). */
 export type KnowledgeBaseInput = z.input<typeof KnowledgeBaseSchema>;
 
-export class KnowledgeBaseError extends Error {
-  override name = 'KnowledgeBaseError';
-  constructor(
-    message: string,
-    readonly file: string,
-    readonly issues: { path: string; message: string }[] = [],
-  ) {
-    super(message);
-  }
-}
-
-/** Renders a zod path as bugs[0].streams[2].first_fixed. */
-export function formatIssuePath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out === '' ? String(p) : `.${String(p)}`;
-  }
-  return out === '' ? '(root)' : out;
-}
-
-/** zod 4 messages read "Invalid input: expected string, received number"; keep the useful part. */
-export function formatIssueMessage(message: string): string {
-  return message.replace(/^Invalid input: /, '');
-}
+export { KnowledgeBaseError } from './knowledge-base-error.js';
+export { formatIssueMessage, formatIssuePath } from './issue-format.js';

@@ -6,17 +6,14 @@
 //
 // Rules are ordered; for a kernel, the first rule whose `streams` contain the kernel's stream and whose
 // [upstream_from, upstream_below) range contains its upstream version decides (see kernelStatus()).
-import { readFileSync } from 'node:fs';
-import {
-  KnowledgeBaseError,
-  KnowledgeBaseSchema,
-  formatIssueMessage,
-  formatIssuePath,
-  type KnowledgeBase,
-  type KnowledgeBaseInput,
-} from './knowledge-base-schema.js';
+//
+// The table is trusted as data at run time (zod's import would cost `check` most of a node start-up,
+// issue 11): test/policies-knowledge-base.test.ts validates it against KnowledgeBaseSchema, and files
+// from elsewhere go through knowledge-base-validate.ts.
+import type { KnowledgeBase, KnowledgeBaseInput } from './knowledge-base-schema.js';
 
-export { KnowledgeBaseError, type KnowledgeBase } from './knowledge-base-schema.js';
+export { KnowledgeBaseError } from './knowledge-base-error.js';
+export type { KnowledgeBase } from './knowledge-base-schema.js';
 
 export const KNOWLEDGE_BASE_FILE = 'policies/knowledge-base.ts';
 export const XFS_FALLOCATE_BUG_ID = 'xfs-fallocate-aio-dio-size-race';
@@ -539,39 +536,14 @@ export const KNOWLEDGE_BASE_DATA = {
   ],
 } satisfies KnowledgeBaseInput;
 
-/**
- * Validates knowledge-base data (default: the built-in table). A broken entry throws a KnowledgeBaseError
- * naming the file and the field path, e.g.
- * `knowledge base policies/knowledge-base.ts: bugs[0].streams[2].first_fixed: expected string, received number`.
- */
-export function loadKnowledgeBase(data: unknown = KNOWLEDGE_BASE_DATA, file: string = KNOWLEDGE_BASE_FILE): KnowledgeBase {
-  const r = KnowledgeBaseSchema.safeParse(data);
-  if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => ({ path: formatIssuePath(i.path), message: formatIssueMessage(i.message) }));
-  const text = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
-  throw new KnowledgeBaseError(`knowledge base ${file}: ${text}`, file, issues);
+/** The built-in knowledge base (validated by the tests, not at every start). */
+export function loadKnowledgeBase(): KnowledgeBase {
+  return BUILTIN;
 }
 
-/** Reads a knowledge base from a JSON file (e.g. a newer revision shipped separately). */
-export function loadKnowledgeBaseFile(file: string): KnowledgeBase {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new KnowledgeBaseError(`knowledge base ${file}: cannot read: ${(e as Error).message}`, file);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new KnowledgeBaseError(`knowledge base ${file}: invalid JSON: ${(e as Error).message}`, file);
-  }
-  return loadKnowledgeBase(data, file);
-}
+const BUILTIN: KnowledgeBase = KNOWLEDGE_BASE_DATA;
 
-let builtin: KnowledgeBase | null = null;
-/** The built-in knowledge base, validated once. */
+/** The built-in knowledge base. */
 export function builtinKnowledgeBase(): KnowledgeBase {
-  builtin ??= loadKnowledgeBase();
-  return builtin;
+  return BUILTIN;
 }

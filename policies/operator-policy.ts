@@ -9,9 +9,10 @@
 // }
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/v4/locales';
 import { findDuplicateKey } from './json-duplicate-keys.js';
-import { formatIssueMessage, formatIssuePath } from './knowledge-base-schema.js';
+import { formatIssueMessage, formatIssuePath } from './issue-format.js';
 
 export const DEFAULT_POLICY_PATH = '/etc/xfsguard/policy.json';
 export const POLICY_ENV = 'XFSGUARD_POLICY';
@@ -24,44 +25,53 @@ export const POLICY_ENV = 'XFSGUARD_POLICY';
 export const DEFAULT_ALLOWED_ROOTS: readonly string[] = ['/var/lib/libvirt/images', '/var/lib/nova/instances', '/var/lib/kubevirt', '/srv/vm', '/var/lib/vz'];
 export const DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS = 100;
 
-const absolutePath = z
-  .string({ error: (i) => (i.input === undefined ? 'required' : 'expected a string') })
-  .min(1, { message: 'must not be empty' })
-  .refine((p) => path.posix.isAbsolute(p), { message: 'must be an absolute path' })
-  .refine((p) => !p.includes('\0'), { message: 'must not contain NUL' })
-  .transform((p) => normalizePath(p));
+// zod/mini carries no messages of its own: the English ones full zod uses ("expected array, received string").
+z.config(en());
 
-export const OverrideSchema = z
-  .object({
-    prefix: absolutePath,
-    action: z.enum(['enable', 'disable'], { error: () => 'must be "enable" or "disable"' }),
-    reason: z
-      .string({ error: (i) => (i.input === undefined ? 'required' : 'expected a string') })
-      .refine((s) => s.trim().length > 0, { message: 'must be a non-empty string' }),
-  })
-  .strict();
+// zod/mini (same package and checks as zod, tree-shaken): `check` reads the policy on every run, and
+// full zod's import alone costs most of a bare node start-up (issue 11).
+const absolutePath = z.pipe(
+  z
+    .string({ error: (i) => (i.input === undefined ? 'required' : 'expected a string') })
+    .check(
+      z.minLength(1, { message: 'must not be empty' }),
+      z.refine((p) => path.posix.isAbsolute(p), { message: 'must be an absolute path' }),
+      z.refine((p) => !p.includes('\0'), { message: 'must not contain NUL' }),
+    ),
+  z.transform((p: string) => normalizePath(p)),
+);
+
+export const OverrideSchema = z.strictObject({
+  prefix: absolutePath,
+  action: z.enum(['enable', 'disable'], { error: () => 'must be "enable" or "disable"' }),
+  reason: z
+    .string({ error: (i) => (i.input === undefined ? 'required' : 'expected a string') })
+    .check(z.refine((s) => s.trim().length > 0, { message: 'must be a non-empty string' })),
+});
 
 export const PolicyFileSchema = z
-  .object({
-    mode: z.enum(['conservative', 'trust-selftest'], { error: () => 'must be "conservative" or "trust-selftest"' }).default('conservative'),
-    trust_selftest_min_iterations: z
-      .number({ error: () => 'expected an integer ≥ 1' })
-      .int({ message: 'expected an integer ≥ 1' })
-      .min(1, { message: 'expected an integer ≥ 1' })
-      .default(DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS),
-    overrides: z.array(OverrideSchema).default([]),
-    allowed_roots: z.array(absolutePath).default([...DEFAULT_ALLOWED_ROOTS]),
+  .strictObject({
+    mode: z._default(z.enum(['conservative', 'trust-selftest'], { error: () => 'must be "conservative" or "trust-selftest"' }), 'conservative'),
+    trust_selftest_min_iterations: z._default(
+      z
+        .number({ error: () => 'expected an integer ≥ 1' })
+        .check(z.int({ message: 'expected an integer ≥ 1' }), z.minimum(1, { message: 'expected an integer ≥ 1' })),
+      DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS,
+    ),
+    overrides: z._default(z.array(OverrideSchema), []),
+    allowed_roots: z._default(z.array(absolutePath), [...DEFAULT_ALLOWED_ROOTS]),
   })
-  .strict()
-  .superRefine((p, ctx) => {
-    // two overrides for the same prefix would make the answer depend on their order
-    const seen = new Map<string, number>();
-    p.overrides.forEach((o, i) => {
-      const prev = seen.get(o.prefix);
-      if (prev !== undefined) ctx.addIssue({ code: 'custom', path: ['overrides', i, 'prefix'], message: `duplicate of overrides[${prev}].prefix (${o.prefix})` });
-      else seen.set(o.prefix, i);
-    });
-  });
+  .check(
+    z.superRefine((p, ctx) => {
+      // two overrides for the same prefix would make the answer depend on their order
+      const seen = new Map<string, number>();
+      p.overrides.forEach((o, i) => {
+        const prev = seen.get(o.prefix);
+        if (prev !== undefined) ctx.addIssue({ code: 'custom', path: ['overrides', i, 'prefix'], message: `duplicate of overrides[${prev}].prefix (${o.prefix})` });
+        else seen.set(o.prefix, i);
+      });
+    }),
+  );
 
 export type PolicyOverride = z.infer<typeof OverrideSchema>;
 export type PolicyMode = 'conservative' | 'trust-selftest';

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { readRegularFile } from './regular-file.js';
-import { cacheFileSchema, type CacheFile } from './selftest-schema.js';
+import { isPlainCacheFile } from './selftest-record-check.js';
+import type { CacheFile } from './selftest-schema.js';
 import { reportIsStorable } from './selftest-runs.js';
 import { ensureDirectory } from './state-dir.js';
 import type { SelfTestEvidence, SelfTestReport } from './types.js';
@@ -90,6 +91,9 @@ export class SelfTestCache {
       this.warn(`${file} is not valid JSON; ignoring it`);
       return null;
     }
+    // a well-formed record is read without loading zod (issue 11: `check` start-up); zod explains the rest
+    if (isPlainCacheFile(json)) return json;
+    const { cacheFileSchema } = await import('./selftest-schema.js');
     const parsed = cacheFileSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
