@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod/mini';
-import { en } from 'zod/v4/locales';
+import en from 'zod/v4/locales/en.js';
 import { findDuplicateKey } from './json-duplicate-keys.js';
 import { formatIssueMessage, formatIssuePath } from './issue-format.js';
 
