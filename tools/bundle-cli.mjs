@@ -25,6 +25,27 @@ const externalPackages = {
   },
 };
 
+/**
+ * Files bundled on their own first, tree-shaken, and then used as plain JS: a shared chunk holds a
+ * whole module's union of uses across commands, so `check` reading the policy through zod/mini would
+ * otherwise load the zod core `serve` needs (400+ KB). The cost is a second small zod copy in `serve`.
+ */
+const SELF_CONTAINED = ['policies/policy-file-schema.ts'];
+const selfContained = {
+  name: 'self-contained',
+  setup(build) {
+    const files = new Set(SELF_CONTAINED.map((f) => path.join(root, f)));
+    build.onLoad({ filter: /\.ts$/ }, async (args) => {
+      if (!files.has(args.path)) return undefined;
+      const r = await esbuild.build({
+        absWorkingDir: root, entryPoints: [args.path], bundle: true, write: false, format: 'esm', platform: 'node',
+        target: 'node20', minify: true, keepNames: true, legalComments: 'none', logLevel: 'warning',
+      });
+      return { contents: r.outputFiles[0].text, loader: 'js', resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+
 rmSync(path.join(outdir, 'chunks'), { recursive: true, force: true });
 const result = await esbuild.build({
   absWorkingDir: root,
@@ -39,7 +60,7 @@ const result = await esbuild.build({
   minify: true,
   keepNames: true,
   legalComments: 'linked',
-  plugins: [externalPackages],
+  plugins: [selfContained, externalPackages],
   // semver is CommonJS: its bundled require() calls need a require in ESM output.
   banner: { js: "import { createRequire as __xfsguardRequire } from 'node:module'; const require = __xfsguardRequire(import.meta.url);" },
   logLevel: "warning",

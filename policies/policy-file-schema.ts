@@ -1,0 +1,69 @@
+// The policy file's schema, in zod/mini (same package and checks as zod). tools/bundle-cli.mjs bundles
+// this file on its own, tree-shaken, so that `check` (which reads /etc/xfsguard/policy.json on every
+// run) loads a few KB of zod instead of the whole of it (issue 11).
+import path from 'node:path';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
+
+/**
+ * Default allowed roots: the usual VM image directories — libvirt's default storage pool, OpenStack Nova's
+ * instance directory, KubeVirt's host-disk/data directory, the conventional /srv/vm and Proxmox VE's /var/lib/vz. Operators with images
+ * elsewhere add their directories in the policy file.
+ */
+export const DEFAULT_ALLOWED_ROOTS: readonly string[] = ['/var/lib/libvirt/images', '/var/lib/nova/instances', '/var/lib/kubevirt', '/srv/vm', '/var/lib/vz'];
+export const DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS = 100;
+
+// zod/mini carries no messages of its own: the English ones full zod uses ("expected array, received string").
+z.config(en());
+
+/** Collapses duplicate and trailing slashes and . / .. components (purely lexical; no symlink resolution). */
+export function normalizePath(p: string): string {
+  const n = path.posix.normalize(p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+// zod/mini (same package and checks as zod, tree-shaken): `check` reads the policy on every run, and
+// full zod's import alone costs most of a bare node start-up (issue 11).
+const absolutePath = z.pipe(
+  z
+    .string({ error: (i) => (i.input === undefined ? 'required' : 'expected a string') })
+    .check(
+      z.minLength(1, { message: 'must not be empty' }),
+      z.refine((p) => path.posix.isAbsolute(p), { message: 'must be an absolute path' }),
+      z.refine((p) => !p.includes('\0'), { message: 'must not contain NUL' }),
+    ),
+  z.transform((p: string) => normalizePath(p)),
+);
+
+export const OverrideSchema = z.strictObject({
+  prefix: absolutePath,
+  action: z.enum(['enable', 'disable'], { error: () => 'must be "enable" or "disable"' }),
+  reason: z
+    .string({ error: (i) => (i.input === undefined ? 'required' : 'expected a string') })
+    .check(z.refine((s) => s.trim().length > 0, { message: 'must be a non-empty string' })),
+});
+
+export const PolicyFileSchema = z
+  .strictObject({
+    mode: z._default(z.enum(['conservative', 'trust-selftest'], { error: () => 'must be "conservative" or "trust-selftest"' }), 'conservative'),
+    trust_selftest_min_iterations: z._default(
+      z
+        .number({ error: () => 'expected an integer ≥ 1' })
+        .check(z.int({ message: 'expected an integer ≥ 1' }), z.minimum(1, { message: 'expected an integer ≥ 1' })),
+      DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS,
+    ),
+    overrides: z._default(z.array(OverrideSchema), []),
+    allowed_roots: z._default(z.array(absolutePath), [...DEFAULT_ALLOWED_ROOTS]),
+  })
+  .check(
+    z.superRefine((p, ctx) => {
+      // two overrides for the same prefix would make the answer depend on their order
+      const seen = new Map<string, number>();
+      p.overrides.forEach((o, i) => {
+        const prev = seen.get(o.prefix);
+        if (prev !== undefined) ctx.addIssue({ code: 'custom', path: ['overrides', i, 'prefix'], message: `duplicate of overrides[${prev}].prefix (${o.prefix})` });
+        else seen.set(o.prefix, i);
+      });
+    }),
+  );
+
