@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fileIdentity, type QemuVersionCache } from './qemu-version-cache.js';
 
 export interface QemuBinaryFacts {
   /** Where it was found. */
@@ -40,6 +41,8 @@ export interface QemuProbeOptions {
   timeoutMs?: number;
   /** At most this many distinct binaries are asked (default 24). */
   maxBinaries?: number;
+  /** Answers remembered from earlier runs, used while the file is unchanged (see qemu-version-cache.ts). */
+  versionCache?: QemuVersionCache;
 }
 
 const DEFAULT_DIRS = ['/usr/libexec', '/usr/bin', '/usr/local/bin'];
@@ -127,17 +130,17 @@ export async function gatherQemuFacts(opts: QemuProbeOptions = {}): Promise<Qemu
   const asked = all.slice(0, max);
   const binaries = await Promise.all(
     asked.map(async (b): Promise<QemuBinaryFacts> => {
+      const identity = opts.versionCache ? await fileIdentity(b.real_path) : null;
+      const known = opts.versionCache?.get(b.path, b.real_path, identity);
+      if (known) return { ...b, ...known, error: null };
       const { out, error } = await readVersion(b.path, deadline);
       const parsed = parseQemuVersion(out);
-      return {
-        ...b,
-        version: parsed?.version ?? null,
-        build: parsed?.build ?? null,
-        version_line: parsed?.line ?? null,
-        error: error ?? (parsed === null ? `no version in: ${out.split('\n')[0]?.slice(0, 120) ?? ''}` : null),
-      };
+      const answer = { version: parsed?.version ?? null, build: parsed?.build ?? null, version_line: parsed?.line ?? null };
+      if (error === null && parsed !== null) opts.versionCache?.set(b.path, b.real_path, identity, answer);
+      return { ...b, ...answer, error: error ?? (parsed === null ? `no version in: ${out.split('\n')[0]?.slice(0, 120) ?? ''}` : null) };
     }),
   );
+  await opts.versionCache?.save(asked.map((b) => b.path));
   const note = all.length > max ? `${all.length - max} more QEMU binaries not asked (at most ${max})` : null;
   return { binaries, searched, duration_ms: Date.now() - started, note };
 }

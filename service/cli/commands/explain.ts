@@ -2,6 +2,8 @@ import { exitCodeFor } from '../../../policies/decide.js';
 import { renderExplanation } from '../../../policies/explain.js';
 import { describeQemu } from '../../../policies/qemu-exposure.js';
 import { gatherQemuFacts } from '../../../probes/qemu.js';
+import { QemuVersionCache } from '../../../probes/qemu-version-cache.js';
+import { resolveStateDir } from '../../../probes/selftest-cache.js';
 import { judge } from '../../judge.js';
 import { kernelReleaseFlag, oneOf, parseCommandArgs, pathOperand, whatIfIdentityFlags } from '../args.js';
 import type { CommandIo } from '../command.js';
@@ -41,7 +43,9 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const release = kernelReleaseFlag(values['kernel-release']);
   const identity = whatIfIdentityFlags(values);
   // the host's QEMU versions are read while the path is judged: they are evidence too
-  const ctx = { ...loadContext(values), qemu: gatherQemuFacts({ timeoutMs: QEMU_PROBE_TIMEOUT_MS }) };
+  // (their `--version` answers are kept in the state directory while the files are unchanged)
+  const versions = QemuVersionCache.open(resolveStateDir(values['state-dir']));
+  const ctx = { ...loadContext(values), qemu: versions.then((versionCache) => gatherQemuFacts({ timeoutMs: QEMU_PROBE_TIMEOUT_MS, versionCache })) };
   const { decision } = await judge(
     { path: target, io_mode: ioMode, selftest, ...(release !== undefined ? { kernel_release_override: release } : {}), ...identity },
     ctx,
