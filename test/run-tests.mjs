@@ -13,6 +13,7 @@ const files = [
   'test/probes-state.test.ts',
   'test/probes-selftest-record-check.test.ts',
   'test/probes-qemu.test.ts',
+  'test/probes-qemu-version-cache.test.ts',
   'test/native-race.test.ts',
   'test/probes-selftest-rename.test.ts',
   'test/probes-selftest-hang.test.ts',
