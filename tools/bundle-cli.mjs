@@ -1,6 +1,6 @@
 // Bundles the CLI (after tsc) so that start-up reads a handful of files, not dozens: one entry
 // file, one chunk per command (main.ts loads commands with import()), shared chunks for what
-// several commands use. Libraries that only compute (zod, semver, the zod type provider) are
+// several commands use. Libraries that only compute (zod, semver, the zod type provider, jsonc-parser) are
 // bundled; the rest stays in node_modules and is imported as usual, because it finds its own files
 // at run time (pino's transport workers, swagger-ui's static assets, systeminformation's helpers).
 // Output replaces dist/service/cli/xfsguard.js, the path package.json's bin and the units use.
@@ -11,7 +11,7 @@ import * as esbuild from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist', 'service', 'cli');
-const BUNDLED = new Set(['zod', 'semver', 'fastify-type-provider-zod']);
+const BUNDLED = new Set(['zod', 'semver', 'fastify-type-provider-zod', 'jsonc-parser']);
 
 /** Every bare import is external unless its package is in BUNDLED. */
 const externalPackages = {
@@ -60,6 +60,8 @@ const result = await esbuild.build({
   minify: true,
   keepNames: true,
   legalComments: 'linked',
+  // jsonc-parser's main is a UMD build of seven files; its ESM build bundles into one tree-shaken piece
+  mainFields: ['module', 'main'],
   plugins: [selfContained, externalPackages],
   // semver is CommonJS: its bundled require() calls need a require in ESM output.
   banner: { js: "import { createRequire as __xfsguardRequire } from 'node:module'; const require = __xfsguardRequire(import.meta.url);" },
