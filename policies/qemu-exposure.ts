@@ -6,7 +6,9 @@
 //     4.1.1) serialises such write-zeroes against every later request: QEMU's workaround.
 // So 4.1.0 is exposed, older releases lack the trigger, 4.1.1 and later serialise. Development
 // snapshots between releases (x.y.50 and up) are judged by what is known of them, else unknown.
-import semver from 'semver';
+// semver's functions one by one: its index loads every function and range class (issue 11, start-up)
+import coerce from 'semver/functions/coerce.js';
+import gte from 'semver/functions/gte.js';
 import type { Decision } from './decide-types.js';
 
 export type QemuExposure = 'exposed' | 'workaround' | 'no_trigger' | 'unknown';
@@ -42,9 +44,9 @@ const WORKAROUND = '292d06b925b2 (post-EOF write-zeroes made serialising)';
 
 /** Judges one QEMU version (and its build string, for known vendor backports). */
 export function judgeQemuVersion(version: string | null, build: string | null = null): QemuExposureJudgement {
-  const v = version === null ? null : semver.coerce(version, { loose: true });
+  const v = version === null ? null : coerce(version, { loose: true });
   if (v === null) return { exposure: 'unknown', confidence: 'verified', detail: 'the QEMU version could not be read' };
-  const at = (x: string): boolean => semver.gte(v, x);
+  const at = (x: string): boolean => gte(v, x);
   if (!at('4.0.50')) {
     return { exposure: 'no_trigger', confidence: 'verified', detail: `QEMU ${v.version} predates ${TRIGGER}, first in 4.1.0: qcow2 does not zero new clusters with post-EOF fallocate` };
   }

@@ -4,7 +4,8 @@
 // Why not semver for kernels: semver.coerce('4.18.0-193.28.1.el8_2') drops the RHEL z-stream, and with
 // prereleases '5.4.0-100-generic' sorts below '5.4.0-42-generic'. semver is used only to compare clean
 // x.y.z strings (compareUpstream's fast path).
-import semver from 'semver';
+// semver's compare alone: its index loads every function and range class (issue 11, start-up)
+import compare from 'semver/functions/compare.js';
 
 export type Cmp = -1 | 0 | 1;
 
@@ -196,7 +197,7 @@ export function compareUpstream(a: string | UpstreamVersion, b: string | Upstrea
   if (!pb) throw new Error(`not an upstream kernel version: ${JSON.stringify(b)}`);
   if (pa.rc === null && pb.rc === null) {
     // clean x.y.z on both sides: semver is exact here
-    return sign(semver.compare(`${pa.major}.${pa.minor}.${pa.patch}`, `${pb.major}.${pb.minor}.${pb.patch}`));
+    return sign(compare(`${pa.major}.${pa.minor}.${pa.patch}`, `${pb.major}.${pb.minor}.${pb.patch}`));
   }
   for (const k of ['major', 'minor', 'patch'] as const) {
     if (pa[k] !== pb[k]) return pa[k] < pb[k] ? -1 : 1;

@@ -1,7 +1,6 @@
 // The host's QEMU binaries and their versions, for "is the QEMU that will open the image exposed?"
 // (policies/qemu-exposure.ts judges them). Found once at start-up — each `--version` is a process —
 // and bounded in time: a binary that does not answer in time is reported, never waited for.
-import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -103,7 +102,9 @@ async function findBinaries(dirs: readonly string[]): Promise<{ path: string; re
 }
 
 /** `file --version`, killed at the deadline. */
-function readVersion(file: string, deadline: number): Promise<{ out: string; error: string | null }> {
+async function readVersion(file: string, deadline: number): Promise<{ out: string; error: string | null }> {
+  // loaded only when a binary is asked: with every answer cached, `check` starts no process (issue 11)
+  const { execFile } = await import('node:child_process');
   const timeout = Math.max(1, deadline - Date.now());
   return new Promise((resolve) => {
     execFile(

@@ -3,7 +3,7 @@
 // So at the deadline the caller SIGKILLs the child and abandons it — closes the channel, drops
 // its references, never waits for its exit — and answers without it. Devices with an abandoned
 // child still alive are remembered, so that no second child is stuck behind the first.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,7 +70,9 @@ export interface ChildRunOptions {
   startup_ms?: number;
 }
 
-export function runInChild(start: ChildStart, device: string, o: ChildRunOptions): Promise<ChildOutcome> {
+export async function runInChild(start: ChildStart, device: string, o: ChildRunOptions): Promise<ChildOutcome> {
+  // loaded here, not at start-up: `check` answering from a stored self-test starts no process (issue 11)
+  const { fork } = await import('node:child_process');
   return new Promise((resolve) => {
     const runs: RaceResult[] = [];
     let settled = false;
