@@ -20,6 +20,13 @@ export interface QemuVersionAnswer {
   version_line: string | null;
 }
 
+/** The QEMU names a searched directory held, while the directory is unchanged (`${ino}:${mtimeNs}:${ctimeNs}`). */
+interface DirEntry {
+  dir: string;
+  identity: string;
+  names: string[];
+}
+
 interface Entry extends QemuVersionAnswer {
   path: string;
   real_path: string;
@@ -35,6 +42,22 @@ function isEntry(v: unknown): v is Entry {
   return typeof e.path === 'string' && typeof e.real_path === 'string' && typeof e.identity === 'string' && isNullableString(e.version) && isNullableString(e.build) && isNullableString(e.version_line);
 }
 
+function isDirEntry(v: unknown): v is DirEntry {
+  if (typeof v !== 'object' || v === null) return false;
+  const e = v as Record<string, unknown>;
+  return typeof e.dir === 'string' && typeof e.identity === 'string' && Array.isArray(e.names) && e.names.every((n) => typeof n === 'string');
+}
+
+/** Which directory this is now (a name added or removed moves its mtime), or null. */
+export async function dirIdentity(dir: string): Promise<string | null> {
+  try {
+    const st = await stat(dir, { bigint: true });
+    return st.isDirectory() ? `${st.ino}:${st.mtimeNs}:${st.ctimeNs}` : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Which file this is now, or null when it cannot be stat'ed. */
 export async function fileIdentity(file: string): Promise<string | null> {
   try {
@@ -47,6 +70,7 @@ export async function fileIdentity(file: string): Promise<string | null> {
 
 export class QemuVersionCache {
   private entries = new Map<string, Entry>();
+  private dirs = new Map<string, DirEntry>();
   private dirty = false;
 
   private constructor(private readonly file: string) {}
@@ -58,6 +82,8 @@ export class QemuVersionCache {
       const data: unknown = JSON.parse(await readRegularFile(cache.file, MAX_BYTES));
       const list = typeof data === 'object' && data !== null ? (data as { binaries?: unknown }).binaries : null;
       if (Array.isArray(list)) for (const e of list.slice(0, MAX_ENTRIES)) if (isEntry(e)) cache.entries.set(e.path, e);
+      const dirs = typeof data === 'object' && data !== null ? (data as { directories?: unknown }).directories : null;
+      if (Array.isArray(dirs)) for (const d of dirs.slice(0, MAX_ENTRIES)) if (isDirEntry(d)) cache.dirs.set(d.dir, d);
     } catch {
       // no cache yet, or not one we wrote: every binary is asked
     }
@@ -78,8 +104,26 @@ export class QemuVersionCache {
     this.dirty = true;
   }
 
+  /** The QEMU names `dir` held when it was last listed, if it is unchanged since. */
+  dirNames(dir: string, identity: string | null): string[] | null {
+    const d = this.dirs.get(dir);
+    return d === undefined || identity === null || d.identity !== identity ? null : d.names;
+  }
+
+  setDirNames(dir: string, identity: string | null, names: string[]): void {
+    if (identity === null) return;
+    this.dirs.set(dir, { dir, identity, names });
+    this.dirty = true;
+  }
+
   /** Keeps only the binaries found this time and writes the file (atomically) when it changed. */
-  async save(found: readonly string[]): Promise<void> {
+  async save(found: readonly string[], searched: readonly string[]): Promise<void> {
+    for (const d of [...this.dirs.keys()]) {
+      if (!searched.includes(d)) {
+        this.dirs.delete(d);
+        this.dirty = true;
+      }
+    }
     for (const p of [...this.entries.keys()]) {
       if (!found.includes(p)) {
         this.entries.delete(p);
@@ -89,7 +133,7 @@ export class QemuVersionCache {
     if (!this.dirty) return;
     const tmp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
     try {
-      await writeFile(tmp, `${JSON.stringify({ binaries: [...this.entries.values()].slice(0, MAX_ENTRIES) })}\n`, { mode: 0o644, flag: 'wx' });
+      await writeFile(tmp, `${JSON.stringify({ binaries: [...this.entries.values()].slice(0, MAX_ENTRIES), directories: [...this.dirs.values()].slice(0, MAX_ENTRIES) })}\n`, { mode: 0o644, flag: 'wx' });
       await rename(tmp, this.file);
       this.dirty = false;
     } catch {

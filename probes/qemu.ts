@@ -4,7 +4,7 @@
 import { constants } from 'node:fs';
 import { access, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileIdentity, type QemuVersionCache } from './qemu-version-cache.js';
+import { dirIdentity, fileIdentity, type QemuVersionCache } from './qemu-version-cache.js';
 
 export interface QemuBinaryFacts {
   /** Where it was found. */
@@ -74,19 +74,31 @@ async function isExecutableFile(file: string): Promise<boolean> {
   }
 }
 
+/** The QEMU names in `dir`, sorted (remembered while the directory is unchanged: /usr/bin holds thousands). */
+async function qemuNames(dir: string, cache: QemuVersionCache | undefined): Promise<string[] | null> {
+  const identity = cache ? await dirIdentity(dir) : null;
+  const known = cache?.dirNames(dir, identity);
+  if (known) return known;
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return null; // a PATH entry that does not exist is no error
+  }
+  const names = entries.filter((n) => roleOf(n) !== null).sort();
+  cache?.setDirNames(dir, identity, names);
+  return names;
+}
+
 /** QEMU binaries in `dirs`, first occurrence of each name, distinct files only. */
-async function findBinaries(dirs: readonly string[]): Promise<{ path: string; real_path: string; role: QemuBinaryFacts['role'] }[]> {
+async function findBinaries(dirs: readonly string[], cache: QemuVersionCache | undefined): Promise<{ path: string; real_path: string; role: QemuBinaryFacts['role'] }[]> {
   const found: { path: string; real_path: string; role: QemuBinaryFacts['role'] }[] = [];
   const names = new Set<string>();
   const files = new Set<string>();
   for (const dir of dirs) {
-    let entries: string[];
-    try {
-      entries = await readdir(dir);
-    } catch {
-      continue; // a PATH entry that does not exist is no error
-    }
-    for (const name of entries.sort()) {
+    const entries = await qemuNames(dir, cache);
+    if (entries === null) continue;
+    for (const name of entries) {
       const role = roleOf(name);
       if (role === null || names.has(name)) continue;
       const file = path.join(dir, name);
@@ -126,7 +138,7 @@ export async function gatherQemuFacts(opts: QemuProbeOptions = {}): Promise<Qemu
   const deadline = started + (opts.timeoutMs ?? 5000);
   const pathDirs = (opts.pathEnv ?? process.env.PATH ?? '').split(':').filter((d) => path.isAbsolute(d));
   const searched = [...new Set([...pathDirs, ...(opts.extraDirs ?? DEFAULT_DIRS)])];
-  const all = await findBinaries(searched);
+  const all = await findBinaries(searched, opts.versionCache);
   const max = opts.maxBinaries ?? 24;
   const asked = all.slice(0, max);
   const binaries = await Promise.all(
@@ -141,7 +153,7 @@ export async function gatherQemuFacts(opts: QemuProbeOptions = {}): Promise<Qemu
       return { ...b, ...answer, error: error ?? (parsed === null ? `no version in: ${out.split('\n')[0]?.slice(0, 120) ?? ''}` : null) };
     }),
   );
-  await opts.versionCache?.save(asked.map((b) => b.path));
+  await opts.versionCache?.save(asked.map((b) => b.path), searched);
   const note = all.length > max ? `${all.length - max} more QEMU binaries not asked (at most ${max})` : null;
   return { binaries, searched, duration_ms: Date.now() - started, note };
 }

@@ -79,3 +79,14 @@ test('an unwritable or missing state directory is no error', async () => {
   assert.equal(f.binaries[0]?.version, '6.2.0');
   assert.equal(q.runs(), 1);
 });
+
+test('a directory is listed again when a name is added or removed', async () => {
+  const bin = mkdtempSync(path.join(dir, 'bin-'));
+  const state = mkdtempSync(path.join(dir, 'state-'));
+  fakeQemu(bin, 'qemu-img', '7.2.22');
+  assert.deepEqual((await probe(bin, state)).binaries.map((b) => path.basename(b.path)), ['qemu-img']);
+  fakeQemu(bin, 'qemu-system-aarch64', '8.0.0');
+  assert.deepEqual((await probe(bin, state)).binaries.map((b) => path.basename(b.path)), ['qemu-img', 'qemu-system-aarch64']);
+  rmSync(path.join(bin, 'qemu-img'));
+  assert.deepEqual((await probe(bin, state)).binaries.map((b) => path.basename(b.path)), ['qemu-system-aarch64']);
+});
