@@ -297,7 +297,8 @@ const SHIM_C = String.raw`// LD_PRELOAD fault injection for the native race self
 //   tmpfile  open(O_TMPFILE) fails with EOPNOTSUPP (the named-file fallback is used)
 //   unlink   unlink() fails with EPERM and removes nothing
 //   pread    pread() on an O_DIRECT fd fails with EIO
-//   drop     io_submit / io_uring_enter claim to submit but never do: the completion never arrives
+//   drop     the addon's io_submit / io_uring_enter claim to submit but never do: the completion never
+//            arrives (io_uring rings that Node's libuv sets up itself are left alone)
 // With drop, freeing memory that a dropped io_uring write points at (its buffer or its iovec) is a
 // use-after-free on a real kernel: the shim reports it and exits 86.
 #define _GNU_SOURCE
@@ -380,10 +381,59 @@ ssize_t pread64(int fd, void* buf, size_t n, off_t off) {
   return real(fd, buf, n, off);
 }
 
-static int ring_fd = -1;
-static struct io_sqring_offsets sq_off;
-static unsigned sq_entries;
+// Only the addon's own calls are faulted: Node 22+ has libuv set up and enter io_uring rings through
+// syscall() as well, and dropping one of those aborts libuv. The addon is the caller's object file.
+static int from_addon(const void* ret) {
+  Dl_info info;
+  return dladdr(ret, &info) != 0 && info.dli_fname != NULL && strstr(info.dli_fname, "xfsguard_native.node") != NULL;
+}
+
+// The addon's io_uring rings, by fd: what is needed to read the SQE a dropped enter was meant to submit.
+#define MAX_RINGS 8
+static struct { int fd; struct io_sqring_offsets sq_off; unsigned sq_entries; } rings[MAX_RINGS];
+static int nrings;
 static volatile uintptr_t dropped_buf, dropped_iov;  // of the last dropped io_uring write
+
+static void remember_ring(int fd, const struct io_uring_params* p) {
+  int i = 0;
+  while (i < nrings && rings[i].fd != fd) i++;  // a closed ring's fd number may come back
+  if (i == nrings) {
+    if (nrings == MAX_RINGS) return;
+    nrings++;
+  }
+  rings[i].fd = fd;
+  rings[i].sq_off = p->sq_off;
+  rings[i].sq_entries = p->sq_entries;
+}
+
+static int find_ring(long fd) {
+  for (int i = 0; i < nrings; i++)
+    if (rings[i].fd == fd) return i;
+  return -1;
+}
+
+// Notes the buffer (and iovec) of the last SQE the addon queued on ring i, which the kernel never sees.
+static void note_dropped_write(int i) {
+  int fd = rings[i].fd;
+  struct io_sqring_offsets o = rings[i].sq_off;
+  unsigned n = rings[i].sq_entries;
+  char* sq = mmap(NULL, o.array + n * sizeof(unsigned), PROT_READ, MAP_SHARED, fd, IORING_OFF_SQ_RING);
+  struct io_uring_sqe* sqes = mmap(NULL, n * sizeof(struct io_uring_sqe), PROT_READ, MAP_SHARED, fd, IORING_OFF_SQES);
+  if (sq != MAP_FAILED && sqes != MAP_FAILED) {
+    unsigned tail = *(unsigned*)(sq + o.tail), mask = *(unsigned*)(sq + o.ring_mask);
+    unsigned idx = ((unsigned*)(sq + o.array))[(tail - 1) & mask];
+    struct io_uring_sqe* sqe = &sqes[idx & mask];
+    if (sqe->opcode == IORING_OP_WRITEV) {
+      dropped_iov = (uintptr_t)sqe->addr;
+      dropped_buf = (uintptr_t)((struct iovec*)(uintptr_t)sqe->addr)->iov_base;
+    } else if (sqe->opcode == IORING_OP_WRITE) {
+      dropped_iov = 0;
+      dropped_buf = (uintptr_t)sqe->addr;
+    }
+  }
+  if (sq != MAP_FAILED) munmap(sq, o.array + n * sizeof(unsigned));
+  if (sqes != MAP_FAILED) munmap(sqes, n * sizeof(struct io_uring_sqe));
+}
 
 long syscall(long n, ...) {
   va_list ap;
@@ -392,35 +442,19 @@ long syscall(long n, ...) {
   for (int i = 0; i < 6; i++) a[i] = va_arg(ap, long);
   va_end(ap);
   long (*real)(long, ...) = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+  const void* caller = __builtin_return_address(0);
   if (n == __NR_io_uring_setup) {
     long r = real(n, a[0], a[1], a[2], a[3], a[4], a[5]);
-    if (r >= 0) {
-      struct io_uring_params* p = (struct io_uring_params*)a[1];
-      ring_fd = (int)r;
-      sq_off = p->sq_off;
-      sq_entries = p->sq_entries;
-    }
+    if (r >= 0 && from_addon(caller)) remember_ring((int)r, (const struct io_uring_params*)a[1]);
     return r;
   }
-  if (fault("drop") && n == __NR_io_submit) return a[1];
-  if (fault("drop") && n == __NR_io_uring_enter && a[0] == ring_fd && a[1] >= 1) {
-    char* sq = mmap(NULL, sq_off.array + sq_entries * sizeof(unsigned), PROT_READ, MAP_SHARED, ring_fd, IORING_OFF_SQ_RING);
-    struct io_uring_sqe* sqes = mmap(NULL, sq_entries * sizeof(struct io_uring_sqe), PROT_READ, MAP_SHARED, ring_fd, IORING_OFF_SQES);
-    if (sq != MAP_FAILED && sqes != MAP_FAILED) {
-      unsigned tail = *(unsigned*)(sq + sq_off.tail), mask = *(unsigned*)(sq + sq_off.ring_mask);
-      unsigned idx = ((unsigned*)(sq + sq_off.array))[(tail - 1) & mask];
-      struct io_uring_sqe* sqe = &sqes[idx & mask];
-      if (sqe->opcode == IORING_OP_WRITEV) {
-        dropped_iov = (uintptr_t)sqe->addr;
-        dropped_buf = (uintptr_t)((struct iovec*)(uintptr_t)sqe->addr)->iov_base;
-      } else if (sqe->opcode == IORING_OP_WRITE) {
-        dropped_iov = 0;
-        dropped_buf = (uintptr_t)sqe->addr;
-      }
+  if (n == __NR_io_submit && fault("drop") && from_addon(caller)) return a[1];
+  if (n == __NR_io_uring_enter && a[1] >= 1 && fault("drop") && from_addon(caller)) {
+    int i = find_ring(a[0]);
+    if (i >= 0) {
+      note_dropped_write(i);
+      return a[1];
     }
-    if (sq != MAP_FAILED) munmap(sq, sq_off.array + sq_entries * sizeof(unsigned));
-    if (sqes != MAP_FAILED) munmap(sqes, sq_entries * sizeof(struct io_uring_sqe));
-    return a[1];
   }
   return real(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
