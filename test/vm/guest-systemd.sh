@@ -61,7 +61,7 @@ else
     rc=$?
     b=$(systemctl show -p ExecMainExitTimestampMonotonic --value xfsguard-boot.service)
     l=$(systemctl show -p ExecMainStartTimestampMonotonic --value libvirtd.service)
-    emit "order_$1" "start_rc=$rc boot_exit=$b libvirtd_start=$l libvirtd=$(systemctl is-active libvirtd.service) boot=$(show -p Result,ExecMainStatus xfsguard-boot.service) out=$(cat "$w/order.out")"
+    emit "order_$1" "start_rc=$rc boot_exit=$b libvirtd_start=$l libvirtd=$(systemctl is-active libvirtd.service) $(show -p Result,ExecMainStatus xfsguard-boot.service) out=$(cat "$w/order.out")"
   }
   order ok
   
