@@ -79,6 +79,6 @@ test('systemd runs the units (order, notify, hardening, timer, journal, stop) an
   assert.match(r.get('refresh') ?? '', /^rc=0 .*Result=success/);
   assert.match(r.get('journal_boot') ?? '', /\/mnt\/xfs\/images/);
   assert.notEqual((r.get('journal_api') ?? '').trim(), '', 'the service logs to the journal');
-  assert.match(r.get('after_stop') ?? '', /ActiveState=inactive sock=absent rundir=absent/);
-  assert.match(r.get('restarted') ?? '', /ActiveState=active SubState=running sock=present/);
+  assert.match(r.get('after_stop') ?? '', /ActiveState=inactive\s+sock=absent\s+rundir=absent/);
+  assert.match(r.get('restarted') ?? '', /ActiveState=active\s+SubState=running\s+sock=present/);
 });
