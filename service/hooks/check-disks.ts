@@ -72,6 +72,9 @@ export function cannotJudge(label: string, conf: HookConfig, log: HookLog, level
 
 /** Runs a hook body under the global time bound; a hook's own failure never blocks a start unless ON_ERROR=refuse says so. */
 export async function guarded(label: string, conf: HookConfig, log: HookLog, body: () => Promise<number>): Promise<number> {
+  // libvirt and Proxmox wait for this process: whatever a fallback judgement left behind (timers,
+  // sockets, a stuck self-test child) must not hold it past the bound.
+  setTimeout(() => process.exit(process.exitCode ?? 0), conf.timeoutMs + 2000).unref();
   const fail = (level: 'warning' | 'err', why: string): number => cannotJudge(label, conf, log, level, why);
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<number>((resolve) => {

@@ -70,8 +70,6 @@ export async function run(argv: string[], _io: CommandIo): Promise<number> {
   const conf = loadHookConfig();
   const log = new HookLog(conf.syslog, conf.logFile);
   const label = `domain ${domain}`;
-  // libvirt waits for this process: whatever a fallback judgement left behind must not hold it.
-  setTimeout(() => process.exit(process.exitCode ?? 0), conf.timeoutMs + 2000).unref();
   return guarded(label, conf, log, async () => {
     let xml: string;
     let q: { disks: DiskQuestion[]; unresolved: Unresolved[] };

@@ -30,7 +30,6 @@ export async function run(argv: string[], _io: CommandIo): Promise<number> {
   const log = new HookLog(conf.syslog, conf.logFile);
   const label = `VM ${vmid}`;
   const pve = process.env.XFSGUARD_HOOK_PVE_DIR ?? '/etc/pve';
-  setTimeout(() => process.exit(process.exitCode ?? 0), conf.timeoutMs + 2000).unref();
   return guarded(label, conf, log, async () => {
     if (!/^[0-9]+$/.test(vmid)) return cannotJudge(label, conf, log, 'warning', `${JSON.stringify(vmid)} is not a VM id`);
     let disks;
