@@ -324,15 +324,19 @@ static int fault(const char* name) {
   return f != NULL && strstr(f, name) != NULL;
 }
 
+/* The "tmpfile" fault: a kernel or filesystem without O_TMPFILE (EOPNOTSUPP). */
+static int tmpfile_refused(int flags) {
+  if ((flags & __O_TMPFILE) != __O_TMPFILE || !fault("tmpfile")) return 0;
+  errno = EOPNOTSUPP;
+  return 1;
+}
+
 int open64(const char* path, int flags, ...) {
   va_list ap;
   va_start(ap, flags);
   mode_t mode = va_arg(ap, mode_t);
   va_end(ap);
-  if ((flags & __O_TMPFILE) == __O_TMPFILE && fault("tmpfile")) {
-    errno = EOPNOTSUPP;
-    return -1;
-  }
+  if (tmpfile_refused(flags)) return -1;
   int (*real)(const char*, int, ...) = (int (*)(const char*, int, ...))dlsym(RTLD_NEXT, "open64");
   return real(path, flags, mode);
 }
@@ -342,10 +346,7 @@ int openat64(int dirfd, const char* path, int flags, ...) {
   va_start(ap, flags);
   mode_t mode = va_arg(ap, mode_t);
   va_end(ap);
-  if ((flags & __O_TMPFILE) == __O_TMPFILE && fault("tmpfile")) {
-    errno = EOPNOTSUPP;
-    return -1;
-  }
+  if (tmpfile_refused(flags)) return -1;
   int (*real)(int, const char*, int, ...) = (int (*)(int, const char*, int, ...))dlsym(RTLD_NEXT, "openat64");
   return real(dirfd, path, flags, mode);
 }
