@@ -178,7 +178,7 @@ test('xfsguard serve (the unit\'s ExecStart) sends READY=1 once its socket is li
   let modeAtReady = -1;
   try {
     const got = await receiveOne(notifySock, () => {
-      serve = spawn(process.execPath, [CLI, 'serve', '--socket', apiSock, '--port', '0', '--state-dir', path.join(dir, 'state'), '--log-level', 'warn'], {
+      serve = spawn(process.execPath, [CLI, 'serve', '--socket', apiSock, '--state-dir', path.join(dir, 'state'), '--log-level', 'warn'], {
         env: { ...process.env, NOTIFY_SOCKET: notifySock }, stdio: 'ignore',
       });
     }, () => {

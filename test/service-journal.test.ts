@@ -41,7 +41,7 @@ test('serve: JSON log lines on a journal stream carry <N> prefixes (info 6, warn
   // a broken stored record: the service warns about it at start-up
   mkdirSync(path.join(work, 'state'), { recursive: true });
   writeFileSync(path.join(work, 'state', 'selftest-broken.json'), 'not json');
-  const child = spawn(process.execPath, [CLI, 'serve', '--no-socket', '--port', '0', '--policy', policy, '--state-dir', path.join(work, 'state')], {
+  const child = spawn(process.execPath, [CLI, 'serve', '--socket', path.join(work, 'api.sock'), '--policy', policy, '--state-dir', path.join(work, 'state')], {
     stdio: ['ignore', fd, 'pipe'],
     env: { ...process.env, JOURNAL_STREAM: streamId(fd), LOG_LEVEL: 'info' },
   });

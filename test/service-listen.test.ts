@@ -284,7 +284,7 @@ describe('xfsguard serve (a process)', () => {
     const sock = socketPath();
     const policyFile = path.join(base, 'policy.json');
     writeFileSync(policyFile, JSON.stringify({ allowed_roots: [root] }));
-    const proc = spawn(process.execPath, [...cli, '--socket', sock, '--port', '0', '--policy', policyFile, '--state-dir', path.join(base, 'state')], {
+    const proc = spawn(process.execPath, [...cli, '--socket', sock, '--policy', policyFile, '--state-dir', path.join(base, 'state')], {
       cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: '' },
     });
     let out = '';
@@ -342,7 +342,10 @@ describe('xfsguard serve (a process)', () => {
   test('refuses a non-loopback --host without --allow-remote: exit 2', () => {
     const policyFile = path.join(base, 'policy-remote.json');
     writeFileSync(policyFile, JSON.stringify({ allowed_roots: [root] }));
-    const r = spawnSync(process.execPath, [...cli, '--no-socket', '--host', '0.0.0.0', '--port', '0', '--policy', policyFile], { cwd: REPO, encoding: 'utf8', timeout: 30_000 });
+    // a valid token, so the refusal is about the address, not a missing /etc/xfsguard/api-token
+    const tokenFile = path.join(base, 'api-token-remote');
+    writeFileSync(tokenFile, `${'x'.repeat(40)}\n`, { mode: 0o640 });
+    const r = spawnSync(process.execPath, [...cli, '--no-socket', '--host', '0.0.0.0', '--port', '0', '--policy', policyFile, '--token-file', tokenFile], { cwd: REPO, encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /--allow-remote/);
   });
