@@ -1,10 +1,9 @@
 // The xfsguard command line: one file per command under commands/, loaded on demand so that
-// `check` never loads the HTTP stack.
+// `check` never loads the HTTP stack. Built, each command is a bundle of its own
+// (tools/bundle-cli.mjs): its errors are classes of its own copy, so they are told by name here.
 import { processIo, type Command, type CommandIo } from './command.js';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { UsageError } from './usage-error.js';
-import { PathInputError } from '../../probes/path-input.js';
-import { XFSGUARD_VERSION } from '../package-info.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   check: { summary: 'should the workaround be enabled for images at PATH?', load: () => import('./commands/check.js') },
@@ -37,6 +36,11 @@ Run 'xfsguard COMMAND --help' for a command's options.
 ${EXIT_CODES_HELP}`;
 }
 
+/** UsageError, or a PathInputError (probes/path-input.ts) nothing turned into one: bad input, exit 2. */
+function isUserError(err: unknown): err is Error {
+  return err instanceof Error && (err.name === 'UsageError' || err.name === 'PathInputError');
+}
+
 export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
   try {
@@ -46,7 +50,7 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
       return 0;
     }
     if (name === '--version' || name === '-V') {
-      io.print(XFSGUARD_VERSION);
+      io.print((await import('../package-info.js')).XFSGUARD_VERSION);
       return 0;
     }
     const entry = COMMANDS[name];
@@ -58,7 +62,7 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     }
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof PathInputError) {
+    if (isUserError(err)) {
       process.stderr.write(`xfsguard: ${err.message}\n`);
       return EXIT.USAGE;
     }

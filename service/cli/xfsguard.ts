@@ -4,5 +4,7 @@ import { EXIT } from './exit-codes.js';
 import { guardOutputStreams, outputFailed } from './output-errors.js';
 
 guardOutputStreams();
-const code = await main(process.argv.slice(2));
-process.exitCode = outputFailed() ? EXIT.INTERNAL : code;
+// no top-level await: the bundle may be CommonJS (tools/bundle-cli.mjs)
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = outputFailed() ? EXIT.INTERNAL : code;
+});
