@@ -3,7 +3,7 @@
 // issue 11). An entry holds only while the file is the same one: same path, resolved path, inode, size,
 // mtime and ctime (a package upgrade replaces the file, and any change to it moves ctime); anything else
 // is asked again. It is a cache: an unreadable, malformed or unwritable file is no error.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from './random-bytes.js';
 import { rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readRegularFile } from './regular-file.js';

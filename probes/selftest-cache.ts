@@ -1,6 +1,6 @@
 // Self-test results cached per boot, kernel release and filesystem, one file per filesystem in the
 // state directory, written atomically. A corrupt or foreign file is ignored with a warning.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from './random-bytes.js';
 import { open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { readRegularFile } from './regular-file.js';

@@ -1,6 +1,6 @@
 // One judgement of a path, shared by the CLI, the HTTP service and the boot check: probe the
 // filesystem and kernel, find or run the self-test, and hand the facts to the pure decision.
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../probes/random-bytes.js';
 import { decide } from '../policies/decide.js';
 import type { Decision } from '../policies/decide.js';
 import type { KnowledgeBase } from '../policies/knowledge-base-schema.js';

@@ -14,6 +14,7 @@ const files = [
   'test/probes-selftest-record-check.test.ts',
   'test/probes-qemu.test.ts',
   'test/probes-qemu-version-cache.test.ts',
+  'test/probes-random-bytes.test.ts',
   'test/native-race.test.ts',
   'test/probes-selftest-rename.test.ts',
   'test/probes-selftest-hang.test.ts',
@@ -30,6 +31,7 @@ const files = [
   'test/policies-what-if.test.ts',
   // the CLI, spawned as users run it
   'test/cli.test.ts',
+  'test/cli-startup.test.ts',
   // the HTTP service: inject, real listeners, a real XFS
   'test/service-app.test.ts',
   'test/service-metrics.test.ts',
