@@ -32,6 +32,7 @@ const files = [
   // the CLI, spawned as users run it
   'test/cli.test.ts',
   'test/cli-startup.test.ts',
+  'test/cli-compile-cache.test.ts',
   // the HTTP service: inject, real listeners, a real XFS
   'test/service-app.test.ts',
   'test/service-metrics.test.ts',

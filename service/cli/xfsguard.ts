@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { main } from './main.js';
+import { enableCompileCache } from './compile-cache.js';
 import { EXIT } from './exit-codes.js';
 import { guardOutputStreams, outputFailed } from './output-errors.js';
 
 guardOutputStreams();
-// no top-level await: the bundle may be CommonJS (tools/bundle-cli.mjs)
+// before the command's bundle is loaded: that is the code worth caching
+enableCompileCache();
 void main(process.argv.slice(2)).then((code) => {
   process.exitCode = outputFailed() ? EXIT.INTERNAL : code;
 });
