@@ -12,15 +12,16 @@ import path from 'node:path';
 import type * as z from 'zod/mini';
 import { findDuplicateKey } from './json-duplicate-keys.js';
 import { formatIssueMessage, formatIssuePath } from './issue-format.js';
-import { DEFAULT_ALLOWED_ROOTS, DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS, OverrideSchema, PolicyFileSchema, normalizePath } from './policy-file-schema.js';
+import { plainPolicyFile } from './policy-file-plain.js';
+import { DEFAULT_ALLOWED_ROOTS, DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS, normalizePath, policyFileSchemas, type PolicyFileSchemas } from './policy-file-schema.js';
 
-export { DEFAULT_ALLOWED_ROOTS, DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS, OverrideSchema, PolicyFileSchema, normalizePath };
+export { DEFAULT_ALLOWED_ROOTS, DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS, normalizePath, policyFileSchemas };
 
 export const DEFAULT_POLICY_PATH = '/etc/xfsguard/policy.json';
 export const POLICY_ENV = 'XFSGUARD_POLICY';
 
 
-export type PolicyOverride = z.infer<typeof OverrideSchema>;
+export type PolicyOverride = z.infer<PolicyFileSchemas['OverrideSchema']>;
 export type PolicyMode = 'conservative' | 'trust-selftest';
 
 export interface OperatorPolicy {
@@ -75,7 +76,10 @@ export function parsePolicy(text: string, file: string): OperatorPolicy {
   if (dup !== null) {
     throw new PolicyError(`${file}: duplicate key ${JSON.stringify(dup.key)} at line ${dup.line} column ${dup.column}: which one applies would be ambiguous`, file);
   }
-  const r = PolicyFileSchema.safeParse(data);
+  // a plainly well-formed file is taken as the schema would take it; zod explains (or accepts) the rest
+  const plain = plainPolicyFile(data);
+  if (plain !== null) return { ...plain, source: file };
+  const r = policyFileSchemas().PolicyFileSchema.safeParse(data);
   if (!r.success) {
     const parts = r.error.issues.map((i) => {
       if (i.code === 'unrecognized_keys') {

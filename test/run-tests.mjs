@@ -15,6 +15,7 @@ const files = [
   'test/probes-qemu.test.ts',
   'test/probes-qemu-version-cache.test.ts',
   'test/probes-random-bytes.test.ts',
+  'test/policies-policy-file-plain.test.ts',
   'test/native-race.test.ts',
   'test/probes-selftest-rename.test.ts',
   'test/probes-selftest-hang.test.ts',
