@@ -45,6 +45,7 @@ const files = [
   'test/security-paths.test.ts',
   'test/security-files.test.ts',
   'test/service-auth.test.ts',
+  'test/service-tls.test.ts',
   // host integration: boot check, node outputs, systemd units, installer, libvirt hook
   'test/host-outputs.test.ts',
   'test/host-monitoring.test.ts',
