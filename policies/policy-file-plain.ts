@@ -5,7 +5,8 @@
 // then explains the problem or accepts what is odd but valid. test/policies-policy-file-plain.test.ts
 // checks that it never answers differently from the schema.
 import path from 'node:path';
-import { DEFAULT_ALLOWED_ROOTS, DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS, normalizePath, type PolicyFile } from './policy-file-schema.js';
+import { DEFAULT_ALLOWED_ROOTS, DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS, normalizePath } from './policy-defaults.js';
+import type { PolicyFile } from './policy-file-schema.js';
 
 type Override = PolicyFile['overrides'][number];
 

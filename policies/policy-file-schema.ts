@@ -5,19 +5,9 @@ import path from 'node:path';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 
-/**
- * Default allowed roots: the usual VM image directories — libvirt's default storage pool, OpenStack Nova's
- * instance directory, KubeVirt's host-disk/data directory, the conventional /srv/vm and Proxmox VE's /var/lib/vz. Operators with images
- * elsewhere add their directories in the policy file.
- */
-export const DEFAULT_ALLOWED_ROOTS: readonly string[] = ['/var/lib/libvirt/images', '/var/lib/nova/instances', '/var/lib/kubevirt', '/srv/vm', '/var/lib/vz'];
-export const DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS = 100;
+import { DEFAULT_ALLOWED_ROOTS, DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS, normalizePath } from './policy-defaults.js';
 
-/** Collapses duplicate and trailing slashes and . / .. components (purely lexical; no symlink resolution). */
-export function normalizePath(p: string): string {
-  const n = path.posix.normalize(p);
-  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
-}
+export { DEFAULT_ALLOWED_ROOTS, DEFAULT_TRUST_SELFTEST_MIN_ITERATIONS, normalizePath };
 
 // zod/mini (same package and checks as zod, tree-shaken): `check` reads the policy on every run, and
 // full zod's import alone costs most of a bare node start-up (issue 11). The schemas are built on

@@ -45,7 +45,7 @@ const dist = pathToFileURL(path.join(REPO_ROOT, 'dist')).href;
 const ours = (urls: string[]) => [...new Set(urls.filter((u) => u.startsWith(dist)).map((u) => u.slice(dist.length + 1)))].sort();
 
 for (const withPolicy of [false, true]) {
-  test(`check from a stored answer reads two files of ours and no node:crypto, http or zod core (${withPolicy ? 'with' : 'without'} a policy file)`, () => {
+  test(`check from a stored answer reads ${withPolicy ? 'three files of ours (one the policy reader)' : 'two files of ours'} and no node:crypto, http or zod core (${withPolicy ? 'with' : 'without'} a policy file)`, () => {
     const state = mkdtempSync(path.join(work, 'state-'));
     const env: NodeJS.ProcessEnv = { XFSGUARD_STATE_DIR: state, XFSGUARD_POLICY: withPolicy ? path.join(work, 'policy.json') : path.join(work, 'none', 'policy.json') };
     if (withPolicy) writeFileSync(env.XFSGUARD_POLICY!, JSON.stringify({ mode: 'conservative', allowed_roots: [work] }));
@@ -54,7 +54,9 @@ for (const withPolicy of [false, true]) {
     spawnSync(process.execPath, [CLI, 'check', work], { env: { ...process.env, ...env }, timeout: 120_000 });
     const t = traced(['check', '--selftest', 'never', work], env);
     assert.ok(t.status === 0 || t.status === 10 || t.status === 11, t.stderr);
-    assert.deepEqual(ours(t.urls), ['service/cli/chunks/check/check.js', 'service/cli/xfsguard.js']);
+    // the policy file's reader (zod/mini, jsonc-parser) only when there is a policy file
+    const policyReader = withPolicy ? ['service/cli/chunks/shared/policy-file.js'] : [];
+    assert.deepEqual(ours(t.urls), ['service/cli/chunks/check/check.js', ...policyReader, 'service/cli/xfsguard.js']);
     for (const heavy of ['NativeModule crypto', 'NativeModule http', 'NativeModule child_process']) {
       assert.ok(!t.builtins.includes(heavy), `${heavy} loaded: ${t.builtins.filter((b) => !b.startsWith('Internal')).slice(-40).join(', ')}`);
     }

@@ -11,10 +11,9 @@ import {
   defaultPolicy,
   isUnderAllowedRoots,
   isUnderPrefix,
-  loadPolicy,
   matchOverride,
-  parsePolicy,
 } from '../policies/operator-policy.js';
+import { loadPolicy, parsePolicy } from '../policies/policy-file.js';
 
 const FILE = '/etc/xfsguard/policy.json';
 

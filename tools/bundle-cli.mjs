@@ -47,13 +47,16 @@ const externalPackages = {
 
 /**
  * Modules loaded with import() that get a bundle of their own, each in one place for every command:
- * the entry's commands (main.ts), and the zod schema of a self-test record, read only when a stored
- * record is not plainly well formed (zod core is 400+ KB: one copy, not one per command).
+ * the entry's commands (main.ts), the zod schema of a self-test record, read only when a stored
+ * record is not plainly well formed (zod core is 400+ KB: one copy, not one per command), and the
+ * policy file's reader. Their classes are copies of their own: errors crossing over are told by name.
  * Source file -> its bundle, relative to dist/service/cli/.
  */
 const APART = {
   ...Object.fromEntries(COMMANDS.map((name) => [`service/cli/commands/${name}.ts`, `chunks/${name}/${name}.js`])),
   'probes/selftest-schema.ts': 'chunks/shared/selftest-schema.js',
+  // the policy file's reader (zod/mini, jsonc-parser): `check` and `explain` load it only when there is a file
+  'policies/policy-file.ts': 'chunks/shared/policy-file.js',
 };
 
 /** An import() of a module in APART loads its bundle, from a bundle written to `fromDir`. */

@@ -4,7 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_POLICY_PATH, loadPolicy, PolicyError } from '../../policies/operator-policy.js';
+import { DEFAULT_POLICY_PATH, PolicyError } from '../../policies/operator-policy.js';
+import { loadPolicy } from '../../policies/policy-file.js';
 import { DEFAULT_STATE_DIR, writeFileAtomic } from '../../probes/selftest-cache.js';
 import { PACKAGE_ROOT } from '../package-info.js';
 

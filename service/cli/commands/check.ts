@@ -6,7 +6,7 @@ import { QemuVersionCache } from '../../../probes/qemu-version-cache.js';
 import { resolveStateDir } from '../../../probes/selftest-cache.js';
 import { judge } from '../../judge.js';
 import { kernelReleaseFlag, oneOf, parseCommandArgs, pathOperand, positiveInt, whatIfIdentityFlags } from '../args.js';
-import { CONTEXT_FLAGS, CONTEXT_HELP, loadContext } from '../context.js';
+import { CONTEXT_FLAGS, CONTEXT_HELP, loadContextAsync } from '../judge-context.js';
 import { EXIT_CODES_HELP } from '../exit-codes.js';
 import type { CommandIo } from '../command.js';
 
@@ -56,7 +56,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   // the host's QEMU versions are read while the path is judged: they are evidence too
   // (their `--version` answers are kept in the state directory while the files are unchanged)
   const versions = QemuVersionCache.open(resolveStateDir(values['state-dir']));
-  const ctx = { ...loadContext(values), qemu: versions.then((versionCache) => gatherQemuFacts({ timeoutMs: QEMU_PROBE_TIMEOUT_MS, versionCache })) };
+  const ctx = { ...(await loadContextAsync(values)), qemu: versions.then((versionCache) => gatherQemuFacts({ timeoutMs: QEMU_PROBE_TIMEOUT_MS, versionCache })) };
   const { decision } = await judge(
     {
       path: target,

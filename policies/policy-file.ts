@@ -1,0 +1,59 @@
+// Reading an operator policy file: JSON, no duplicate keys, then the schema (policy-file-schema.ts),
+// which a plainly well-formed file skips (policy-file-plain.ts). Apart from operator-policy.ts so that
+// code which only applies a policy does not load the schema and the JSON visitor (issue 11).
+import { readFileSync } from 'node:fs';
+import { findDuplicateKey } from './json-duplicate-keys.js';
+import { formatIssueMessage, formatIssuePath } from './issue-format.js';
+import { DEFAULT_POLICY_PATH, PolicyError, defaultPolicy, type OperatorPolicy } from './operator-policy.js';
+import { plainPolicyFile } from './policy-file-plain.js';
+import { policyFileSchemas } from './policy-file-schema.js';
+
+/** Parses policy JSON text. Throws PolicyError naming the file, the field and the problem; never returns a partial policy. */
+export function parsePolicy(text: string, file: string): OperatorPolicy {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new PolicyError(`${file}: invalid JSON: ${(e as Error).message}`, file);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new PolicyError(`${file}: (root): expected a JSON object`, file);
+  }
+  const dup = findDuplicateKey(text);
+  if (dup !== null) {
+    throw new PolicyError(`${file}: duplicate key ${JSON.stringify(dup.key)} at line ${dup.line} column ${dup.column}: which one applies would be ambiguous`, file);
+  }
+  // a plainly well-formed file is taken as the schema would take it; zod explains (or accepts) the rest
+  const plain = plainPolicyFile(data);
+  if (plain !== null) return { ...plain, source: file };
+  const r = policyFileSchemas().PolicyFileSchema.safeParse(data);
+  if (!r.success) {
+    const parts = r.error.issues.map((i) => {
+      if (i.code === 'unrecognized_keys') {
+        const base = formatIssuePath(i.path);
+        return i.keys
+          .map((k) => `${base === '(root)' ? k : `${base}.${k}`}: unknown key`)
+          .join('; ');
+      }
+      return `${formatIssuePath(i.path)}: ${formatIssueMessage(i.message)}`;
+    });
+    throw new PolicyError(`${file}: ${parts.join('; ')}`, file);
+  }
+  return { ...r.data, source: file };
+}
+
+/**
+ * Loads the policy file. A missing file gives the built-in defaults unless `mustExist` (a path the operator
+ * named explicitly — flag or XFSGUARD_POLICY), in which case it is an error, as is any unreadable file.
+ */
+export function loadPolicy(file: string = DEFAULT_POLICY_PATH, opts: { mustExist?: boolean } = {}): OperatorPolicy {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT' && !opts.mustExist) return defaultPolicy();
+    throw new PolicyError(`${file}: cannot read: ${err.code ?? err.message}`, file);
+  }
+  return parsePolicy(text, file);
+}
