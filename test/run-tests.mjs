@@ -14,6 +14,7 @@ const files = [
   'test/probes-selftest-record-check.test.ts',
   'test/probes-qemu.test.ts',
   'test/probes-qemu-version-cache.test.ts',
+  'test/probes-host.test.ts',
   'test/native-race.test.ts',
   'test/probes-selftest-rename.test.ts',
   'test/probes-selftest-hang.test.ts',

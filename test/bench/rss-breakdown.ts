@@ -122,7 +122,7 @@ function report(label: string, proc: ChildProcess, v8: V8Answer): void {
 
 function startChild(script: string, role: string): Promise<{ proc: ChildProcess; ready: ChildReady }> {
   const proc = fork(script, [role], {
-    execArgv: role === 'service' ? SERVICE_V8_FLAGS : [],
+    execArgv: ['--expose-gc', ...(role === 'service' ? SERVICE_V8_FLAGS : [])],
     env: role === 'service' ? { ...process.env, ...SERVICE_ENV } : process.env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -155,6 +155,8 @@ async function main(): Promise<void> {
     const c = children[role]!;
     await new Promise((r) => setTimeout(r, 1000));
     report(`${role} idle`, c.proc, await ask<V8Answer>(c.proc, { type: 'v8' }, 'v8'));
+    const gcd = await ask<{ heap: number; rss: number }>(c.proc, { type: 'mem', gc: true }, 'mem');
+    console.log(`${role} idle after a full GC: heap used (live) ${mb(gcd.heap)} MB, RSS ${mb(gcd.rss)} MB`);
   }
   for (const role of ROLES) {
     const c = children[role]!;
