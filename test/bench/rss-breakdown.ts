@@ -166,6 +166,7 @@ async function main(): Promise<void> {
         : role === 'statfs'
           ? `http://127.0.0.1:${c.ready.port}/statfs?path=${encodeURIComponent(decisionPath)}`
           : `http://127.0.0.1:${c.ready.port}/constant`;
+    const gc0 = (await ask<V8Answer>(c.proc, { type: 'v8' }, 'v8')).gc;
     const cpu0 = cpuUs(c.proc.pid!);
     const done = new Promise<{ requests: { average: number; total: number } }>((resolve, reject) =>
       autocannon({ url, connections: CONNECTIONS, duration: SECONDS }, (err, res) => (err ? reject(err) : resolve(res))),
@@ -179,9 +180,14 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000));
     samples.sort((a, b) => a - b);
     console.log(`${role} RSS each second under load: median ${mb(samples[Math.floor(samples.length / 2)] ?? NaN)} MB, max ${mb(samples[samples.length - 1] ?? NaN)} MB`);
-    report(`${role} under ${CONNECTIONS}-connection load`, c.proc, await ask<V8Answer>(c.proc, { type: 'v8' }, 'v8'));
+    const loaded = await ask<V8Answer>(c.proc, { type: 'v8' }, 'v8');
+    report(`${role} under ${CONNECTIONS}-connection load`, c.proc, loaded);
     const r = await done;
-    console.log(`  ${r.requests.average.toFixed(0)} req/s, server CPU ${((cpuUs(c.proc.pid!) - cpu0) / Math.max(1, r.requests.total)).toFixed(0)} µs/request`);
+    const n = Math.max(1, r.requests.total);
+    const g = loaded.gc;
+    console.log(
+      `  ${r.requests.average.toFixed(0)} req/s, server CPU ${((cpuUs(c.proc.pid!) - cpu0) / n).toFixed(0)} µs/request; GC pauses ${(((g.youngMs - gc0.youngMs + g.fullMs - gc0.fullMs) * 1000) / n).toFixed(1)} µs/request (${g.young - gc0.young} scavenges, ${(g.youngMs - gc0.youngMs).toFixed(0)} ms; ${g.full - gc0.full} full, ${(g.fullMs - gc0.fullMs).toFixed(0)} ms)`,
+    );
   }
   for (const c of Object.values(children)) {
     c.proc.send({ type: 'stop' });
