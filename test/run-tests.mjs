@@ -35,6 +35,7 @@ const files = [
   'test/service-app.test.ts',
   'test/service-metrics.test.ts',
   'test/service-openapi.test.ts',
+  'test/service-docs-ui.test.ts',
   'test/service-journal.test.ts',
   'test/service-kubevirt.test.ts',
   'test/service-turns.test.ts',
