@@ -51,6 +51,7 @@ const files = [
   'test/host-outputs.test.ts',
   'test/host-monitoring.test.ts',
   'test/host-systemd.test.ts',
+  'test/host-unit-node-options.test.ts',
   'test/host-install.test.ts',
   'test/libvirt-domain-xml.test.ts',
   'test/host-hook.test.ts',
