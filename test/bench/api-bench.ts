@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { ChildReady } from './api-bench-servers.js';
+import { unitNodeOptions } from './unit-node-options.js';
 
 // autocannon ships no types (and @types/autocannon is not a dependency): the little used here.
 interface AcOptions {
@@ -116,8 +117,9 @@ function line(name: string, r: AcResult): string {
   return `${name.padEnd(9)} ${r.requests.average.toFixed(0).padStart(7)} req/s   latency p50 ${l.p50} ms  p90 ${l.p90} ms  p99 ${l.p99} ms  p99.9 ${l.p99_9} ms  max ${l.max} ms   non-2xx ${r.non2xx}  errors ${r.errors}  timeouts ${r.timeouts}`;
 }
 
-/** Extra V8 flags for the service, to try what the unit could set (default none, as the unit ships). */
-const SERVICE_V8_FLAGS = (process.env.BENCH_SERVICE_V8_FLAGS ?? '').split(' ').filter((f) => f !== '');
+/** The service's V8 flags: the unit's NODE_OPTIONS, as it ships (issue 11.3); BENCH_SERVICE_V8_FLAGS replaces them ('' for none). */
+const SERVICE_V8_FLAGS = process.env.BENCH_SERVICE_V8_FLAGS !== undefined ? process.env.BENCH_SERVICE_V8_FLAGS.split(' ').filter((f) => f !== '') : unitNodeOptions();
+const SERVICE_V8_FLAGS_FROM = process.env.BENCH_SERVICE_V8_FLAGS !== undefined ? 'BENCH_SERVICE_V8_FLAGS' : "the unit's NODE_OPTIONS";
 
 /** Extra environment for the service, e.g. BENCH_SERVICE_ENV="MALLOC_ARENA_MAX=2" (default none). */
 const SERVICE_ENV: Record<string, string> = Object.fromEntries(
@@ -208,7 +210,7 @@ async function parent(): Promise<void> {
     constant: `http://127.0.0.1:${constChild.ready.port}/constant`,
   };
   console.log(`node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per server (after ${WARMUP_SECONDS} s warm-up); servers compiled, one process each`);
-  console.log(`decision: ${urls.service}; service V8 flags: ${SERVICE_V8_FLAGS.join(' ') || '(none)'}, env: ${Object.entries(SERVICE_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`);
+  console.log(`decision: ${urls.service}; service V8 flags: ${SERVICE_V8_FLAGS.join(' ') || '(none)'} (${SERVICE_V8_FLAGS_FROM}; bare servers: none), env: ${Object.entries(SERVICE_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`);
   for (const role of ['service', 'statfs', 'constant'] as const) {
     console.log(`${role.padEnd(8)} idle after start-up: ${memLine(await ask<Mem>(children[role].proc, { type: 'mem', gc: true }, 'mem'))}`);
   }

@@ -3,8 +3,8 @@
 // RSS split by /proc/PID/smaps (program text, the native addon, shared libraries, brk heap, anonymous
 // mappings by kind) and V8's heap spaces (what V8 holds of the anonymous memory).
 //
-//   npx tsx test/bench/rss-breakdown.ts   (BENCH_SECONDS=10 BENCH_SERVICE_V8_FLAGS= BENCH_SERVICE_ENV=
-//                                          RSS_ROLES="service statfs")
+//   npx tsx test/bench/rss-breakdown.ts   (BENCH_SECONDS=10 RSS_ROLES="service statfs" BENCH_SERVICE_ENV=
+//                                          BENCH_SERVICE_V8_FLAGS=: default the unit's NODE_OPTIONS)
 //
 // A diagnosis tool, not a goal check: api-bench.ts prints the ratio the issue sets.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { ChildReady } from './api-bench-servers.js';
 import type { V8Answer } from './rss-probe.js';
+import { unitNodeOptions } from './unit-node-options.js';
 
 const autocannon = createRequire(import.meta.url)('autocannon') as (
   opts: { url: string; connections: number; duration: number },
@@ -26,7 +27,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 50;
 const ROLES = (process.env.RSS_ROLES ?? 'service statfs').split(' ').filter((r) => r !== '');
-const SERVICE_V8_FLAGS = (process.env.BENCH_SERVICE_V8_FLAGS ?? '').split(' ').filter((f) => f !== '');
+/** As api-bench.ts: the unit's NODE_OPTIONS unless BENCH_SERVICE_V8_FLAGS says otherwise ('' for none). */
+const SERVICE_V8_FLAGS = process.env.BENCH_SERVICE_V8_FLAGS !== undefined ? process.env.BENCH_SERVICE_V8_FLAGS.split(' ').filter((f) => f !== '') : unitNodeOptions();
 const SERVICE_ENV: Record<string, string> = Object.fromEntries(
   (process.env.BENCH_SERVICE_ENV ?? '').split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
 );
