@@ -22,6 +22,7 @@ const files = [
   'test/policies-vercmp.test.ts',
   'test/policies-kernel.test.ts',
   'test/policies-decide.test.ts',
+  'test/policies-deciding-reason.test.ts',
   'test/policies-policy-file.test.ts',
   'test/policies-knowledge-base.test.ts',
   'test/policies-engine-rule.test.ts',
