@@ -3,7 +3,7 @@
 // RSS split by /proc/PID/smaps (program text, the native addon, shared libraries, brk heap, anonymous
 // mappings by kind) and V8's heap spaces (what V8 holds of the anonymous memory).
 //
-//   npx tsx test/bench/rss-breakdown.ts   (BENCH_SECONDS=10 RSS_ROLES="service statfs" BENCH_SERVICE_ENV=
+//   npx tsx test/bench/rss-breakdown.ts   (BENCH_SECONDS=10 RSS_ROLES="service statfs" RSS_CONNECTIONS=50 BENCH_SERVICE_ENV=
 //                                          BENCH_SERVICE_V8_FLAGS=: default the unit's NODE_OPTIONS)
 //
 // A diagnosis tool, not a goal check: api-bench.ts prints the ratio the issue sets.
@@ -25,7 +25,8 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const CONNECTIONS = 50;
+/** Load phases one after another, e.g. RSS_CONNECTIONS="200 50" (api-bench.ts's soak follows its 200-connection run). */
+const CONNECTIONS = (process.env.RSS_CONNECTIONS ?? '50').split(' ').filter((w) => w !== '').map(Number);
 const ROLES = (process.env.RSS_ROLES ?? 'service statfs').split(' ').filter((r) => r !== '');
 /** As api-bench.ts: the unit's NODE_OPTIONS unless BENCH_SERVICE_V8_FLAGS says otherwise ('' for none). */
 const SERVICE_V8_FLAGS = process.env.BENCH_SERVICE_V8_FLAGS !== undefined ? process.env.BENCH_SERVICE_V8_FLAGS.split(' ').filter((f) => f !== '') : unitNodeOptions();
@@ -134,6 +135,32 @@ function startChild(script: string, role: string): Promise<{ proc: ChildProcess;
   });
 }
 
+/** One load phase: RSS every second, the breakdown near its end, CPU and GC pauses per request. */
+async function loadPhase(role: string, proc: ChildProcess, url: string, connections: number): Promise<void> {
+  const gc0 = (await ask<V8Answer>(proc, { type: 'v8' }, 'v8')).gc;
+  const cpu0 = cpuUs(proc.pid!);
+  const done = new Promise<{ requests: { average: number; total: number } }>((resolve, reject) =>
+    autocannon({ url, connections, duration: SECONDS }, (err, res) => (err ? reject(err) : resolve(res))),
+  );
+  // RSS follows the GC cycle: sampled every second, and the breakdown near the end.
+  const samples: number[] = [];
+  for (let t = 1; t < SECONDS - 1; t++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    samples.push(rssKb(proc.pid!) * 1024);
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  samples.sort((a, b) => a - b);
+  console.log(`${role} RSS each second under ${connections}-connection load: median ${mb(samples[Math.floor(samples.length / 2)] ?? NaN)} MB, max ${mb(samples[samples.length - 1] ?? NaN)} MB`);
+  const loaded = await ask<V8Answer>(proc, { type: 'v8' }, 'v8');
+  report(`${role} under ${connections}-connection load`, proc, loaded);
+  const r = await done;
+  const n = Math.max(1, r.requests.total);
+  const g = loaded.gc;
+  console.log(
+    `  ${r.requests.average.toFixed(0)} req/s, server CPU ${((cpuUs(proc.pid!) - cpu0) / n).toFixed(0)} µs/request; GC pauses ${(((g.youngMs - gc0.youngMs + g.fullMs - gc0.fullMs) * 1000) / n).toFixed(1)} µs/request (${g.young - gc0.young} scavenges, ${(g.youngMs - gc0.youngMs).toFixed(0)} ms; ${g.full - gc0.full} full, ${(g.fullMs - gc0.fullMs).toFixed(0)} ms)`,
+  );
+}
+
 async function main(): Promise<void> {
   const outfile = path.join(ROOT, 'dist', 'bench', 'rss-probe.mjs');
   await esbuild.build({
@@ -168,28 +195,9 @@ async function main(): Promise<void> {
         : role === 'statfs'
           ? `http://127.0.0.1:${c.ready.port}/statfs?path=${encodeURIComponent(decisionPath)}`
           : `http://127.0.0.1:${c.ready.port}/constant`;
-    const gc0 = (await ask<V8Answer>(c.proc, { type: 'v8' }, 'v8')).gc;
-    const cpu0 = cpuUs(c.proc.pid!);
-    const done = new Promise<{ requests: { average: number; total: number } }>((resolve, reject) =>
-      autocannon({ url, connections: CONNECTIONS, duration: SECONDS }, (err, res) => (err ? reject(err) : resolve(res))),
-    );
-    // RSS follows the GC cycle: sampled every second, and the breakdown near the end.
-    const samples: number[] = [];
-    for (let t = 1; t < SECONDS - 1; t++) {
-      await new Promise((r) => setTimeout(r, 1000));
-      samples.push(rssKb(c.proc.pid!) * 1024);
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-    samples.sort((a, b) => a - b);
-    console.log(`${role} RSS each second under load: median ${mb(samples[Math.floor(samples.length / 2)] ?? NaN)} MB, max ${mb(samples[samples.length - 1] ?? NaN)} MB`);
-    const loaded = await ask<V8Answer>(c.proc, { type: 'v8' }, 'v8');
-    report(`${role} under ${CONNECTIONS}-connection load`, c.proc, loaded);
-    const r = await done;
-    const n = Math.max(1, r.requests.total);
-    const g = loaded.gc;
-    console.log(
-      `  ${r.requests.average.toFixed(0)} req/s, server CPU ${((cpuUs(c.proc.pid!) - cpu0) / n).toFixed(0)} µs/request; GC pauses ${(((g.youngMs - gc0.youngMs + g.fullMs - gc0.fullMs) * 1000) / n).toFixed(1)} µs/request (${g.young - gc0.young} scavenges, ${(g.youngMs - gc0.youngMs).toFixed(0)} ms; ${g.full - gc0.full} full, ${(g.fullMs - gc0.fullMs).toFixed(0)} ms)`,
-    );
+    for (const connections of CONNECTIONS) await loadPhase(role, c.proc, url, connections);
+    const gcd = await ask<{ heap: number; rss: number }>(c.proc, { type: 'mem', gc: true }, 'mem');
+    console.log(`${role} after the load and a full GC: heap used (live) ${mb(gcd.heap)} MB, RSS ${mb(gcd.rss)} MB`);
   }
   for (const c of Object.values(children)) {
     c.proc.send({ type: 'stop' });
