@@ -47,7 +47,9 @@ const files = [
   // security: hostile paths and special files, at the CLI and the service (issue 8)
   'test/security-paths.test.ts',
   'test/security-files.test.ts',
+  'test/security-root-symlinks.test.ts',
   'test/service-auth.test.ts',
+  'test/service-tls.test.ts',
   // host integration: boot check, node outputs, systemd units, installer, libvirt hook
   'test/host-outputs.test.ts',
   'test/host-monitoring.test.ts',
