@@ -54,7 +54,7 @@ const files = [
   'test/host-outputs.test.ts',
   'test/host-monitoring.test.ts',
   'test/host-systemd.test.ts',
-  'test/host-unit-node-options.test.ts',
+  'test/host-unit-environment.test.ts',
   'test/host-install.test.ts',
   'test/libvirt-domain-xml.test.ts',
   'test/host-hook.test.ts',

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { ChildReady } from './api-bench-servers.js';
-import { unitNodeOptions } from './unit-node-options.js';
+import { unitEnvironment } from './unit-environment.js';
 
 // autocannon ships no types (and @types/autocannon is not a dependency): the little used here.
 interface AcOptions {
@@ -117,14 +117,18 @@ function line(name: string, r: AcResult): string {
   return `${name.padEnd(9)} ${r.requests.average.toFixed(0).padStart(7)} req/s   latency p50 ${l.p50} ms  p90 ${l.p90} ms  p99 ${l.p99} ms  p99.9 ${l.p99_9} ms  max ${l.max} ms   non-2xx ${r.non2xx}  errors ${r.errors}  timeouts ${r.timeouts}`;
 }
 
-/** The service's V8 flags: the unit's NODE_OPTIONS, as it ships (issue 11.3); BENCH_SERVICE_V8_FLAGS replaces them ('' for none). */
-const SERVICE_V8_FLAGS = process.env.BENCH_SERVICE_V8_FLAGS !== undefined ? process.env.BENCH_SERVICE_V8_FLAGS.split(' ').filter((f) => f !== '') : unitNodeOptions();
-const SERVICE_V8_FLAGS_FROM = process.env.BENCH_SERVICE_V8_FLAGS !== undefined ? 'BENCH_SERVICE_V8_FLAGS' : "the unit's NODE_OPTIONS";
+/** V8 flags for the service on top of the unit's NODE_OPTIONS (SERVICE_ENV), to try others (default none). */
+const SERVICE_V8_FLAGS = (process.env.BENCH_SERVICE_V8_FLAGS ?? '').split(' ').filter((f) => f !== '');
 
-/** Extra environment for the service, e.g. BENCH_SERVICE_ENV="MALLOC_ARENA_MAX=2" (default none). */
-const SERVICE_ENV: Record<string, string> = Object.fromEntries(
-  (process.env.BENCH_SERVICE_ENV ?? '').split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-);
+/**
+ * The service's environment: the unit's Environment= (its NODE_OPTIONS V8 heap flags, MALLOC_ARENA_MAX),
+ * as it ships (issue 11.3); BENCH_SERVICE_ENV="VAR=value ..." replaces it ('' for none). Bare servers: none.
+ */
+const SERVICE_ENV: Record<string, string> =
+  process.env.BENCH_SERVICE_ENV !== undefined
+    ? Object.fromEntries(process.env.BENCH_SERVICE_ENV.split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+    : unitEnvironment();
+const SERVICE_ENV_FROM = process.env.BENCH_SERVICE_ENV !== undefined ? 'BENCH_SERVICE_ENV' : "the unit's Environment=";
 
 function startChild(script: string, role: Role): Promise<{ proc: ChildProcess; ready: ChildReady }> {
   const proc = fork(script, [role], {
@@ -210,7 +214,7 @@ async function parent(): Promise<void> {
     constant: `http://127.0.0.1:${constChild.ready.port}/constant`,
   };
   console.log(`node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per server (after ${WARMUP_SECONDS} s warm-up); servers compiled, one process each`);
-  console.log(`decision: ${urls.service}; service V8 flags: ${SERVICE_V8_FLAGS.join(' ') || '(none)'} (${SERVICE_V8_FLAGS_FROM}; bare servers: none), env: ${Object.entries(SERVICE_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`);
+  console.log(`decision: ${urls.service}; service V8 flags: ${SERVICE_V8_FLAGS.join(' ') || '(none)'}, env: ${Object.entries(SERVICE_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'} (${SERVICE_ENV_FROM}; bare servers: none)`);
   for (const role of ['service', 'statfs', 'constant'] as const) {
     console.log(`${role.padEnd(8)} idle after start-up: ${memLine(await ask<Mem>(children[role].proc, { type: 'mem', gc: true }, 'mem'))}`);
   }

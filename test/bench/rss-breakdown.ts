@@ -3,8 +3,8 @@
 // RSS split by /proc/PID/smaps (program text, the native addon, shared libraries, brk heap, anonymous
 // mappings by kind) and V8's heap spaces (what V8 holds of the anonymous memory).
 //
-//   npx tsx test/bench/rss-breakdown.ts   (BENCH_SECONDS=10 RSS_ROLES="service statfs" RSS_CONNECTIONS=50 BENCH_SERVICE_ENV=
-//                                          BENCH_SERVICE_V8_FLAGS=: default the unit's NODE_OPTIONS)
+//   npx tsx test/bench/rss-breakdown.ts   (BENCH_SECONDS=10 RSS_ROLES="service statfs" RSS_CONNECTIONS=50
+//                                          BENCH_SERVICE_V8_FLAGS= BENCH_SERVICE_ENV=: default the unit's Environment=)
 //
 // A diagnosis tool, not a goal check: api-bench.ts prints the ratio the issue sets.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { ChildReady } from './api-bench-servers.js';
 import type { V8Answer } from './rss-probe.js';
-import { unitNodeOptions } from './unit-node-options.js';
+import { unitEnvironment } from './unit-environment.js';
 
 const autocannon = createRequire(import.meta.url)('autocannon') as (
   opts: { url: string; connections: number; duration: number },
@@ -28,11 +28,13 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Load phases one after another, e.g. RSS_CONNECTIONS="200 50" (api-bench.ts's soak follows its 200-connection run). */
 const CONNECTIONS = (process.env.RSS_CONNECTIONS ?? '50').split(' ').filter((w) => w !== '').map(Number);
 const ROLES = (process.env.RSS_ROLES ?? 'service statfs').split(' ').filter((r) => r !== '');
-/** As api-bench.ts: the unit's NODE_OPTIONS unless BENCH_SERVICE_V8_FLAGS says otherwise ('' for none). */
-const SERVICE_V8_FLAGS = process.env.BENCH_SERVICE_V8_FLAGS !== undefined ? process.env.BENCH_SERVICE_V8_FLAGS.split(' ').filter((f) => f !== '') : unitNodeOptions();
-const SERVICE_ENV: Record<string, string> = Object.fromEntries(
-  (process.env.BENCH_SERVICE_ENV ?? '').split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-);
+/** V8 flags on top of the unit's NODE_OPTIONS (default none). */
+const SERVICE_V8_FLAGS = (process.env.BENCH_SERVICE_V8_FLAGS ?? '').split(' ').filter((f) => f !== '');
+/** As api-bench.ts: the unit's Environment= (NODE_OPTIONS, MALLOC_ARENA_MAX) unless BENCH_SERVICE_ENV replaces it ('' for none). */
+const SERVICE_ENV: Record<string, string> =
+  process.env.BENCH_SERVICE_ENV !== undefined
+    ? Object.fromEntries(process.env.BENCH_SERVICE_ENV.split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+    : unitEnvironment();
 
 interface Mapping {
   name: string;
