@@ -88,7 +88,7 @@ test('every /docs answer is the one swagger-ui registered at start-up gives', as
   assert.equal((await app.inject({ url: '/docs/static/swagger-ui.css', headers: { 'if-none-match': etag } })).statusCode, 304);
 });
 
-test('a missing file is the service\'s own 404 problem; another method on a UI route is 405', async () => {
+test('a missing file is the service\'s own 404 problem; another method on a UI route is 405; the UI\'s errors are the service\'s problems', async () => {
   const missing = await app.inject({ url: '/docs/static/nope.js' });
   assert.equal(missing.statusCode, 404);
   assert.equal(missing.headers['content-type'], 'application/problem+json; charset=utf-8');
@@ -96,4 +96,10 @@ test('a missing file is the service\'s own 404 problem; another method on a UI r
   const post = await app.inject({ method: 'POST', url: '/docs/json', payload: {} });
   assert.equal(post.statusCode, 405);
   assert.equal(post.json<{ code: string }>().code, 'method_not_allowed');
+  // @fastify/static refuses the range with an error: the main app's error handler answers it
+  const range = await app.inject({ url: '/docs/static/swagger-ui.css', headers: { range: 'bytes=999999999-' } });
+  assert.equal(range.statusCode, 416);
+  assert.equal(range.headers['content-type'], 'application/problem+json; charset=utf-8');
+  assert.equal(range.json<{ status: number }>().status, 416);
+  assert.ok(range.headers['x-request-id']);
 });

@@ -22,6 +22,7 @@ const UI_ROUTES: readonly { url: string; methods: ('GET' | 'HEAD')[] }[] = [
 /** Connection-level headers of the private instance's answer, not the client's. */
 const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'date']);
 const FORWARD_ID = 'x-xfsguard-docs-forward';
+const BODY_FRAMING = new Set(['content-length', 'transfer-encoding']);
 
 type Outcome = { notFound: true } | { error: Error };
 
@@ -62,9 +63,16 @@ export function registerDocsUi(app: FastifyInstance, prefix = '/docs'): void {
     });
     const inner = await ui;
     const method = ownHead && request.method === 'HEAD' ? 'HEAD' : 'GET';
-    const res = await inner.inject({ method, url: request.url, headers: { ...request.headers, [FORWARD_ID]: request.id } });
-    const outcome = outcomes.get(request.id);
-    outcomes.delete(request.id);
+    // the client's headers (conditional requests, ranges), not the framing of a body it may have sent
+    const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => !BODY_FRAMING.has(name)));
+    let res: Awaited<ReturnType<FastifyInstance['inject']>>;
+    let outcome: Outcome | undefined;
+    try {
+      res = await inner.inject({ method, url: request.url, headers: { ...headers, [FORWARD_ID]: request.id } });
+    } finally {
+      outcome = outcomes.get(request.id);
+      outcomes.delete(request.id);
+    }
     if (outcome !== undefined && 'notFound' in outcome) return reply.callNotFound();
     if (outcome !== undefined) throw outcome.error;
     void reply.code(res.statusCode);
