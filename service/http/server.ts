@@ -251,6 +251,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const server = createHttpsServer(app, withTls);
       extras.push(server);
       await listenServer(server, options);
+      app.log.info(`Server listening at https://${options.host!.includes(':') ? `[${options.host!}]` : options.host!}:${(server.address() as net.AddressInfo).port}`);
       return server;
     }
     if (!primaryUsed) {
