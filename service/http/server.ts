@@ -315,7 +315,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const kernel = await (opts.probeKernel ?? probeKernel)();
     const records = await new SelfTestCache(opts.stateDir, (m) => app.log.warn(m)).list();
     const qemu = await (opts.qemuFacts ?? gatherQemuFacts)();
-    // Host facts only when /v1/host first asks: systeminformation spawns processes and stays resident.
+    // Host facts only when /v1/host first asks: systeminformation runs processes (in a child, time-bounded).
     state.markReady(kernel, records, opts.hostFacts ?? (() => gatherHostFacts()), qemu);
   } catch (err) {
     await close().catch(() => undefined);
