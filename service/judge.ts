@@ -2,7 +2,7 @@
 // filesystem and kernel, find or run the self-test, and hand the facts to the pure decision.
 import { randomUUID } from 'node:crypto';
 import { decide } from '../policies/decide.js';
-import type { Decision } from '../policies/decide.js';
+import type { Decision, DecisionInput } from '../policies/decide.js';
 import type { KnowledgeBase } from '../policies/knowledge-base-schema.js';
 import type { OperatorPolicy } from '../policies/operator-policy.js';
 import { withQemuEvidence } from '../policies/qemu-exposure.js';
@@ -12,6 +12,7 @@ import type { QemuFacts } from '../probes/qemu.js';
 import type { SelfTestCache } from '../probes/selftest-cache.js';
 import { runSelfTest, type SelfTestOptions, type SelfTestSingleFlight } from '../probes/selftest.js';
 import type { FilesystemFacts, IoMode, KernelFacts, SelfTestEvidence, SelfTestReport } from '../probes/types.js';
+import type { DecisionMemo } from './decision-memo.js';
 import { XFSGUARD_VERSION } from './package-info.js';
 
 export type SelftestPolicy = 'auto' | 'always' | 'never';
@@ -32,6 +33,8 @@ export interface JudgeContext {
   probeFilesystem?: (absolute: string) => Promise<FilesystemFacts>;
   /** The host's QEMU binaries (the service probes them once at start-up): when given, they are evidence. */
   qemu?: QemuFacts | Promise<QemuFacts>;
+  /** A long-running service remembers decisions: computed once per change of the facts, not per request. */
+  memo?: DecisionMemo;
 }
 
 export interface JudgeRequest {
@@ -59,6 +62,8 @@ export interface Judgement {
   filesystem: FilesystemFacts;
   /** A self-test ran (or was joined) for this answer. */
   selftest_ran: boolean;
+  /** With a memo: the remembered decision this one was made from (the same object while the facts stay the same). */
+  basis?: Decision;
 }
 
 /** Is the filesystem one where the race can exist (XFS itself, or overlay whose upper layer is XFS)? */
@@ -102,7 +107,7 @@ export async function judge(req: JudgeRequest, ctx: JudgeContext): Promise<Judge
     ran = true;
   }
   const qemu = ctx.qemu === undefined ? undefined : await ctx.qemu;
-  const decided = decide({
+  const input: DecisionInput = {
     filesystem,
     kernel,
     selftest,
@@ -115,9 +120,14 @@ export async function judge(req: JudgeRequest, ctx: JudgeContext): Promise<Judge
     xfsguard_version: XFSGUARD_VERSION,
     // the host's QEMU versions decide whether a remedy is needed (QEMU >= 4.1.1 serialises)
     host_qemu: qemu === undefined ? null : { versions: qemu.binaries.flatMap((b) => (b.version === null ? [] : [b.version])) },
-  });
-  const withQemu = qemu === undefined ? decided : withQemuEvidence(decided, qemu.binaries, qemuNote(qemu));
-  const decision: IdentifiedDecision = { decision_id: randomUUID(), decided_at: new Date().toISOString(), ...withQemu };
+  };
+  const compute = (): Decision => {
+    const decided = decide(input);
+    return qemu === undefined ? decided : withQemuEvidence(decided, qemu.binaries, qemuNote(qemu));
+  };
+  const memoized = ctx.memo?.decide(input, qemu, compute);
+  const decision: IdentifiedDecision = { decision_id: randomUUID(), decided_at: new Date().toISOString(), ...(memoized?.decision ?? compute()) };
+  if (memoized !== undefined) return { decision, filesystem, selftest_ran: ran, basis: memoized.basis };
   return { decision, filesystem, selftest_ran: ran };
 }
 
