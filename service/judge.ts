@@ -49,6 +49,8 @@ export interface JudgeRequest {
   selftestOptions?: SelfTestOptions;
   /** A self-test already at hand for this filesystem (the service keeps them in memory). */
   knownSelfTest?: SelfTestEvidence | null;
+  /** The answer's id when the caller has one already (the service: the request id); default a new UUID. */
+  decision_id?: string;
 }
 
 /**
@@ -126,7 +128,7 @@ export async function judge(req: JudgeRequest, ctx: JudgeContext): Promise<Judge
     return qemu === undefined ? decided : withQemuEvidence(decided, qemu.binaries, qemuNote(qemu));
   };
   const memoized = ctx.memo?.decide(input, qemu, compute);
-  const decision: IdentifiedDecision = { decision_id: randomUUID(), decided_at: new Date().toISOString(), ...(memoized?.decision ?? compute()) };
+  const decision: IdentifiedDecision = { decision_id: req.decision_id ?? randomUUID(), decided_at: new Date().toISOString(), ...(memoized?.decision ?? compute()) };
   if (memoized !== undefined) return { decision, filesystem, selftest_ran: ran, basis: memoized.basis };
   return { decision, filesystem, selftest_ran: ran };
 }

@@ -19,10 +19,13 @@ const MARK = {
 } as const;
 
 /** The schema's text cut where the per-request values go, or null when a cut is not unambiguous. */
-type Template = { parts: string[]; withAge: boolean } | null;
+type Template = { parts: Buffer[]; withAge: boolean } | null;
 
-/** JSON for a string known to need no escaping (a UUID, an ISO time); anything else through JSON.stringify. */
-const str = (s: string) => (/^[\w:.-]*$/.test(s) ? `"${s}"` : JSON.stringify(s));
+/** A value's JSON when it is plain ASCII the splice can copy as is (a UUID, an ISO time, a finite number), else null. */
+function ascii(v: string | number): string | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : null;
+  return /^[\w:.-]*$/.test(v) ? `"${v}"` : null;
+}
 
 /** What the response schema writes for a body (throws as the route's serializer would). */
 export function schemaJson(body: DecisionResponse): string {
@@ -72,27 +75,46 @@ function build(sample: DecisionResponse): Template {
     ['free_bytes', String(MARK.free_bytes)],
     ...(withAge ? [['age_ms', String(MARK.age_ms)] as [string, string]] : []),
   ]);
-  return parts === null ? null : { parts, withAge };
+  return parts === null ? null : { parts: parts.map((p) => Buffer.from(p)), withAge };
+}
+
+/** What is the request's own in the body. */
+export interface PerRequest {
+  decision_id: string;
+  decided_at: string;
+  duration_ms: number;
+  selftest_ran: boolean;
 }
 
 export class DecisionBodies {
   private readonly templates = new WeakMap<Decision, Template>();
 
-  /** The body's JSON spliced into the remembered decision's text, or null: then the route's serializer writes it. */
-  json(body: DecisionResponse, basis: Decision | undefined): string | null {
-    const fs = body.evidence.filesystem;
-    const st = body.evidence.selftest;
-    const numbers = [fs.free_bytes, body.duration_ms, ...(st === null ? [] : [st.age_ms])];
-    if (basis === undefined || !numbers.every(Number.isFinite)) return null;
+  /**
+   * The body (UTF-8) spliced into the remembered decision's text: the parts copied, the request's
+   * own values between them. Null without a remembered decision: the route's serializer writes it.
+   */
+  json(decision: IdentifiedDecision, basis: Decision | undefined, own: PerRequest): Buffer | null {
+    if (basis === undefined) return null;
+    const st = decision.evidence.selftest;
     let t = this.templates.get(basis);
     if (t === undefined) {
-      t = build(body);
+      t = build({ ...decision, ...own });
       this.templates.set(basis, t);
     }
     if (t === null || t.withAge !== (st !== null)) return null;
-    const p = t.parts;
-    const head = `${p[0]}${str(body.decision_id)}${p[1]}${str(body.decided_at)}${p[2]}${fs.free_bytes}${p[3]}`;
-    const mid = st === null ? head : `${head}${st.age_ms}${p[4]}`;
-    return `${mid},"duration_ms":${body.duration_ms},"selftest_ran":${body.selftest_ran}}`;
+    const values = [ascii(own.decision_id), ascii(own.decided_at), ascii(decision.evidence.filesystem.free_bytes), ...(st === null ? [] : [ascii(st.age_ms)])];
+    const duration = ascii(own.duration_ms);
+    if (duration === null || values.includes(null)) return null;
+    values.push(`,"duration_ms":${duration},"selftest_ran":${own.selftest_ran}}`);
+    let size = 0;
+    for (const p of t.parts) size += p.length;
+    for (const v of values) size += v!.length;
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (let i = 0; i < t.parts.length; i++) {
+      at += t.parts[i]!.copy(out, at);
+      at += out.write(values[i]!, at, 'latin1');
+    }
+    return out;
   }
 }

@@ -155,7 +155,7 @@ export class XfsguardService {
     path: string,
     ioMode: JudgeRequest['io_mode'],
     selftest: 'auto' | 'never',
-    whatIf: Pick<JudgeRequest, 'kernel_release_override' | 'kernel_version_override' | 'version_signature_override'> = {},
+    whatIf: Pick<JudgeRequest, 'kernel_release_override' | 'kernel_version_override' | 'version_signature_override' | 'decision_id'> = {},
   ): Promise<Judgement> {
     const ctx = this.context();
     await this.turns.next();

@@ -30,6 +30,7 @@ const decisionRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app,
       const { query } = request;
       const path = svc.checkPath(query.path);
       const whatIf = {
+        decision_id: request.id,
         ...(query.kernel_release !== undefined ? { kernel_release_override: query.kernel_release } : {}),
         ...(query.kernel_version !== undefined ? { kernel_version_override: query.kernel_version } : {}),
         ...(query.version_signature !== undefined ? { version_signature_override: query.version_signature } : {}),
@@ -41,13 +42,13 @@ const decisionRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app,
       void reply.header('x-request-id', decisionId).header('cache-control', 'no-store');
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       svc.metrics.decisions.inc({ verdict: decision.verdict });
-      logs.write(decision, basis, request.log, { decision_id: decisionId, decided_at: decision.decided_at, selftest_ran, duration_ms: durationMs });
-      const body = { ...decision, decision_id: decisionId, duration_ms: durationMs, selftest_ran };
+      const own = { decision_id: decisionId, decided_at: decision.decided_at, selftest_ran, duration_ms: durationMs };
+      logs.write(decision, basis, request.log, own);
       // The schema's own text, written once per remembered decision (decision-body.ts); a JSON
-      // string is sent as is (the type provider only knows the object it describes).
-      const json = bodies.json(body, basis);
-      if (json === null) return body;
-      return reply.type('application/json; charset=utf-8').send(json as unknown as typeof body);
+      // body is sent as is (the type provider only knows the object it describes).
+      const json = bodies.json(decision, basis, own);
+      if (json === null) return { ...decision, ...own };
+      return reply.type('application/json; charset=utf-8').send(json as unknown as typeof decision & typeof own);
     },
   );
   done();
