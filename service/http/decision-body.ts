@@ -2,7 +2,6 @@
 // remembered decision (service/decision-memo.ts) and reused: each request only splices in what is
 // its own — decision_id, decided_at, free space, the stored self-test's age, duration_ms and
 // selftest_ran — into the text the schema wrote. Byte for byte what the schema would write.
-import type { z } from 'zod';
 import type { Decision } from '../../policies/decide.js';
 import type { IdentifiedDecision } from '../judge.js';
 import { decisionResponseSchema } from './schemas.js';
@@ -29,7 +28,7 @@ function ascii(v: string | number): string | null {
 
 /** What the response schema writes for a body (throws as the route's serializer would). */
 export function schemaJson(body: DecisionResponse): string {
-  return JSON.stringify(decisionResponseSchema.encode(body as z.input<typeof decisionResponseSchema>));
+  return JSON.stringify(decisionResponseSchema.encode(body));
 }
 
 /**
