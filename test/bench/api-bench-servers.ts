@@ -34,7 +34,7 @@ async function service(): Promise<void> {
     socketPath: null,
     tcp: { host: '127.0.0.1', port: 0 },
     // The decision log is part of the cost: JSON lines at info, to a file.
-    logger: { level: 'info', file: path.join(base, 'service.log') },
+    logger: { level: process.env.BENCH_SERVICE_LOG_LEVEL ?? 'info', file: path.join(base, 'service.log') },
   });
   serveControl(() => server.close().then(() => rmSync(base, { recursive: true, force: true })), {
     type: 'ready',
