@@ -68,7 +68,7 @@ export interface LoopStats {
   gcCount: number;
   gcTotalMs: number;
   gcMaxMs: number;
-  /** GC pauses over 20 ms: kind (V8's number: 1 scavenge, 2 mark-compact, 4 incremental, 8 weak callbacks) and ms. */
+  /** GC pauses over 20 ms: kind (perf_hooks constants: 1 minor/scavenge, 4 major/mark-compact, 8 incremental marking, 16 weak callbacks) and ms. */
   gcLong: [number, number][];
 }
 
