@@ -1,5 +1,6 @@
 // Human renderings of a Decision: the evidence chain (xfsguard explain) and the short summary (xfsguard check).
-import { exitCodeFor, type Decision, type ReasonItem } from './decide.js';
+import { exitCodeFor, type Decision } from './decide.js';
+import { decidingReason } from './deciding-reason.js';
 import { renderRemedies } from './remedies.js';
 
 const FS_CODES = /^filesystem_/;
@@ -22,24 +23,6 @@ function verdictLine(d: Decision): string {
 
 function headline(d: Decision): string {
   return d.enable_workaround ? `workaround NEEDED for ${d.path}` : `workaround not needed for ${d.path}`;
-}
-
-/** The reason that decided the verdict (override, reproduction, I/O mode, belief, policy, filesystem, kernel). */
-function decidingReason(d: Decision): ReasonItem | null {
-  const order = [
-    /^policy_override_/,
-    /^selftest_(reproduced|trusted|corroborates_belief|timed_out)$/,
-    /^io_mode_not_exposed$/,
-    /^kernel_belief_not_enough$/,
-    /^policy_conservative$/,
-    /^filesystem_(not_xfs|pseudo|network|fuse|unknown|overlay_unresolved)$/,
-    KERNEL_CODES,
-  ];
-  for (const re of order) {
-    const r = d.reasons.find((x) => re.test(x.code) && x.code !== 'kernel_what_if');
-    if (r) return r;
-  }
-  return d.reasons[0] ?? null;
 }
 
 /** The 2–4 line output of `xfsguard check`. */

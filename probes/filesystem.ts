@@ -90,6 +90,22 @@ export async function resolveExisting(absolute: string): Promise<ResolvedPath> {
   }
 }
 
+/**
+ * true when `absolute` lies below `ancestor` (a real path) and the first name below `ancestor` does
+ * not exist, not even as a dangling symlink: then `absolute` resolves to `ancestor` by walking up
+ * its own path, and no symlink led there from elsewhere.
+ */
+export async function resolvesByWalkingUp(absolute: string, ancestor: string): Promise<boolean> {
+  const rel = path.relative(ancestor, absolute);
+  if (rel === '' || rel === '..' || rel.startsWith('../') || path.isAbsolute(rel)) return false;
+  try {
+    await lstat(path.join(ancestor, rel.split('/', 1)[0]!));
+    return false;
+  } catch (err) {
+    return errnoOf(err) === 'ENOENT';
+  }
+}
+
 const uuidCache = new Map<string, string | null>();
 
 /** The filesystem UUID as udev names it (/dev/disk/by-uuid), cached per device. */

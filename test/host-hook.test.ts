@@ -9,6 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { startDecisionPeer } from './helpers/decision-peer.js';
 import { CLI, REPO_ROOT } from './helpers/run-cli.js';
+import { waitServeReady } from './helpers/serve-ready.js';
 
 const HOOK = path.join(REPO_ROOT, 'service', 'hooks', 'libvirt-qemu');
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'libvirt');
@@ -214,8 +215,7 @@ test('volume disks: resolved through the pool XML libvirt keeps (dumpxml and liv
 async function realServe(dir: string, policy: string): Promise<{ sock: string; stop: () => void }> {
   const sock = path.join(dir, 'real.sock');
   const child = spawn(process.execPath, [CLI, 'serve', '--socket', sock, '--policy', policy, '--state-dir', path.join(dir, 'state'), '--log-level', 'warn'], { stdio: 'ignore' });
-  for (let i = 0; i < 300 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(existsSync(sock), 'xfsguard serve listens');
+  assert.ok(await waitServeReady(sock), 'xfsguard serve is ready');
   return { sock, stop: () => child.kill('SIGTERM') };
 }
 

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { decidingReason } from '../service/hooks/deciding-reason.js';
 import { DomainXmlError, domainDisks } from '../service/libvirt/domain-xml.js';
 import { parsePoolXml } from '../service/libvirt/storage-pool.js';
 import { REPO_ROOT } from './helpers/run-cli.js';
@@ -39,19 +38,4 @@ test('pool XML: pool-dumpxml and the live-state <poolstate> form give type and t
   assert.deepEqual(parsePoolXml(fixture('pool-dir-state').replaceAll('@POOL@', '/srv/images').replaceAll('@POOLNAME@', 'p')), { name: 'p', type: 'dir', path: '/srv/images' });
   assert.deepEqual(parsePoolXml(fixture('pool-logical')), { name: 'lvm-pool', type: 'logical', path: '/dev/vg0' });
   assert.throws(() => parsePoolXml('<pool type="dir"><target>'), /pool XML/);
-});
-
-test('the deciding reason: the self-test over the facts listed after it; an override over all', () => {
-  const r = (code: string) => ({ code, detail: code });
-  const affected = { verdict: 'affected', enable_workaround: true, reasons: [r('filesystem_xfs'), r('selftest_reproduced'), r('io_mode_exposed')] };
-  assert.equal(decidingReason(affected)?.code, 'selftest_reproduced');
-  const byKernel = { verdict: 'affected', enable_workaround: true, reasons: [r('filesystem_xfs'), r('kernel_no_fix_known'), r('selftest_none'), r('io_mode_exposed')] };
-  assert.equal(decidingReason(byKernel)?.code, 'kernel_no_fix_known');
-  const notExposed = { verdict: 'not_affected', enable_workaround: false, reasons: [r('filesystem_xfs'), r('selftest_reproduced'), r('io_mode_not_exposed')] };
-  assert.equal(decidingReason(notExposed)?.code, 'io_mode_not_exposed');
-  const unknown = { verdict: 'unknown', enable_workaround: true, reasons: [r('filesystem_xfs'), r('kernel_unknown'), r('selftest_clean_not_proof'), r('policy_conservative'), r('io_mode_exposed')] };
-  assert.equal(decidingReason(unknown)?.code, 'policy_conservative');
-  const overridden = { ...affected, enable_workaround: false, reasons: [...affected.reasons, r('policy_override_disable')] };
-  assert.equal(decidingReason(overridden)?.code, 'policy_override_disable');
-  assert.equal(decidingReason({ verdict: 'fixed', enable_workaround: false, reasons: [] }), null);
 });

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
 import { CLI } from './helpers/run-cli.js';
+import { getOnSocket, waitServeReady } from './helpers/serve-ready.js';
 
 const work = mkdtempSync(path.join('/var/tmp', 'xfsguard-deprecation-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
@@ -59,16 +59,6 @@ test('CLI commands under --pending-deprecation: nothing deprecated of ours', (t)
   }
 });
 
-function get(socket: string, url: string): Promise<{ code: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http.get({ socketPath: socket, path: url }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (s: string) => (body += s));
-      res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
-    }).on('error', reject);
-  });
-}
-
 test('the HTTP service under --pending-deprecation: nothing deprecated of ours', { timeout: 60_000 }, async () => {
   const socket = path.join(work, 'api.sock');
   const child = spawn(process.execPath, [...FLAGS, CLI, 'serve', '--no-tcp', '--socket', socket, '--log-level', 'warn'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -76,14 +66,9 @@ test('the HTTP service under --pending-deprecation: nothing deprecated of ours',
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   child.stdout.resume();
   try {
-    let up = false;
-    for (let i = 0; i < 100 && !up; i++) {
-      up = await get(socket, '/readyz').then((r) => r.code === 200, () => false);
-      if (!up) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(up, `serve came up: ${stderr}`);
+    assert.ok(await waitServeReady(socket, 10_000), `serve came up: ${stderr}`);
     for (const url of [`/v1/decision?path=${encodeURIComponent(work)}&selftest=never`, '/v1/host', '/livez', '/metrics', '/openapi.json', '/docs/']) {
-      const r = await get(socket, url);
+      const r = await getOnSocket(socket, url);
       assert.ok(r.code < 500, `${url}: ${r.code} ${r.body.slice(0, 300)}`);
     }
   } finally {

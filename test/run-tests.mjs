@@ -21,6 +21,7 @@ const files = [
   'test/policies-vercmp.test.ts',
   'test/policies-kernel.test.ts',
   'test/policies-decide.test.ts',
+  'test/policies-deciding-reason.test.ts',
   'test/policies-policy-file.test.ts',
   'test/policies-knowledge-base.test.ts',
   'test/policies-engine-rule.test.ts',
@@ -45,7 +46,9 @@ const files = [
   // security: hostile paths and special files, at the CLI and the service (issue 8)
   'test/security-paths.test.ts',
   'test/security-files.test.ts',
+  'test/security-root-symlinks.test.ts',
   'test/service-auth.test.ts',
+  'test/service-tls.test.ts',
   // host integration: boot check, node outputs, systemd units, installer, libvirt hook
   'test/host-outputs.test.ts',
   'test/host-monitoring.test.ts',

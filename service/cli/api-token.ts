@@ -1,11 +1,11 @@
 // The bearer token for the API over TCP: written once by `xfsguard install` (0640, root's group
 // by default: chgrp it to the group of the orchestration tool that reads it), read by `serve --tcp`.
 import { randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { readRegularFileSync } from '../../probes/regular-file.js';
 import { ensureDirectory } from '../../probes/state-dir.js';
+import { PrivateFileError, readPrivateFileSync } from './private-file.js';
 
 export const DEFAULT_TOKEN_FILE = '/etc/xfsguard/api-token';
 /** Shorter than this is not a secret worth the name (32 random bytes give 43 base64url characters). */
@@ -34,12 +34,12 @@ export async function ensureTokenFile(file: string): Promise<boolean> {
 export function readTokenFile(file: string): string {
   let text: string;
   try {
-    text = readRegularFileSync(file, 4096);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new TokenFileError(`TCP needs a bearer token, and ${file} cannot be read (${err.code ?? err.message}): run 'xfsguard install', or write one there (mode 0640)`);
+    text = readPrivateFileSync(file, 4096);
+  } catch (err) {
+    if (!(err instanceof PrivateFileError)) throw err;
+    if (err.reason === 'world_readable') throw new TokenFileError(`${file} is readable by every user: chmod 0640 it (and make a new token)`);
+    throw new TokenFileError(`TCP needs a bearer token, and ${file} cannot be read (${err.detail}): run 'xfsguard install', or write one there (mode 0640)`);
   }
-  if ((statSync(file).mode & 0o004) !== 0) throw new TokenFileError(`${file} is readable by every user: chmod 0640 it (and make a new token)`);
   const token = text.split('\n', 1)[0]!.trim();
   if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) {
     throw new TokenFileError(`${file}: the token must be one line of at least ${MIN_TOKEN_LENGTH} characters without spaces`);

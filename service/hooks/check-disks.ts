@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { IoMode } from '../../probes/types.js';
 import { ask, type Answer } from './ask.js';
-import { decidingReason } from './deciding-reason.js';
+import { decidingReason } from '../../policies/deciding-reason.js';
 import type { HookConfig } from './hook-config.js';
 import type { HookLog } from './hook-log.js';
 

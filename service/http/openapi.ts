@@ -45,9 +45,20 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         license: { name: 'MIT', identifier: 'MIT' },
       },
       // server.ts's DEFAULT_HOST and DEFAULT_PORT (not imported: server.ts imports this file's importer)
-      servers: [{ url: 'http://127.0.0.1:8470', description: 'loopback (also served on the unix socket /run/xfsguard/xfsguard.sock)' }],
-      // No authentication: the service listens on a unix socket (0660) and loopback only.
-      security: [],
+      servers: [
+        { url: 'http://127.0.0.1:8470', description: 'TCP when serve is given --tcp (HTTPS with --tls-cert/--tls-key, which another address than loopback needs); the unix socket /run/xfsguard/xfsguard.sock answers the same API' },
+      ],
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: "On TCP: the token in serve's --token-file (/etc/xfsguard/api-token). The unix socket checks the caller's credentials (SO_PEERCRED) instead; /livez and /readyz are open.",
+          },
+        },
+      },
+      // The token on TCP; none on the unix socket.
+      security: [{ bearerAuth: [] }, {}],
       tags: [
         { name: 'decision', description: 'Should the workaround be enabled for a path, and which settings would remedy it' },
         { name: 'selftest', description: 'The live race self-test on a path\'s filesystem' },

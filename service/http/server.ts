@@ -1,4 +1,4 @@
-// Runs the decision service: listens on a unix socket and on loopback, probes the kernel and loads
+// Runs the decision service: listens on a unix socket and on TCP (HTTPS with a certificate), probes the kernel and loads
 // the stored self-tests, tells systemd when it is ready and when it stops, and shuts down
 // gracefully (stop accepting, cancel running self-tests, finish in-flight requests, remove the
 // socket). buildApp() (app.ts) is the service itself and does not listen.
@@ -6,6 +6,7 @@ import { mkdir, chmod, chown, lstat, realpath, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import type http from 'node:http';
+import type https from 'node:https';
 import path from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
@@ -18,6 +19,7 @@ import type { KernelFacts } from '../../probes/types.js';
 import { buildApp, type AppDeps } from './app.js';
 import { ServiceMetrics } from './metrics.js';
 import { ServiceState } from './state.js';
+import { createHttpsServer, type TlsConfig } from './tls.js';
 import { gatherHostFacts, type HostFacts } from '../../probes/host.js';
 import { isJournalStream, prefixPinoLine } from '../journal.js';
 import { gatherQemuFacts, type QemuFacts } from '../../probes/qemu.js';
@@ -34,9 +36,9 @@ export class ServeConfigError extends Error {
 export interface ListenConfig {
   /** Unix socket path, or null for none. */
   socketPath: string | null;
-  /** TCP address, or null for none. */
-  tcp: { host: string; port: number } | null;
-  /** Needed to bind an address other than loopback. */
+  /** TCP address, or null for none; with `tls`, HTTPS. */
+  tcp: { host: string; port: number; tls?: TlsConfig | null } | null;
+  /** Needed to bind an address other than loopback (which then needs TLS too). */
   allowRemote?: boolean;
 }
 
@@ -58,7 +60,7 @@ export interface ServerOptions extends ListenConfig, Omit<AppDeps, 'state' | 'me
 
 export interface RunningServer {
   app: FastifyInstance;
-  /** Where it listens: "unix:/path" and "http://host:port". */
+  /** Where it listens: "unix:/path" and "http://host:port" (or "https://host:port"). */
   addresses: string[];
   /** The TCP port actually bound (for port 0), or null. */
   port: number | null;
@@ -139,7 +141,7 @@ async function listenOnSocket(listen: () => Promise<unknown>, socketPath: string
   return (await lstat(socketPath, { bigint: true })).ino;
 }
 
-function listenServer(server: http.Server | net.Server, options: net.ListenOptions): Promise<void> {
+function listenServer(server: http.Server | https.Server | net.Server, options: net.ListenOptions): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options, () => {
@@ -150,7 +152,7 @@ function listenServer(server: http.Server | net.Server, options: net.ListenOptio
 }
 
 /** Stops accepting, lets in-flight requests finish, closes keep-alive connections as they go idle. */
-function closeHttpServer(server: http.Server): Promise<void> {
+function closeHttpServer(server: http.Server | https.Server): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) {
       resolve();
@@ -174,7 +176,10 @@ export function checkListenConfig(cfg: ListenConfig): void {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServeConfigError(`--port must be 0 to 65535; got ${port}`);
     if (host !== 'localhost' && net.isIP(host) === 0) throw new ServeConfigError(`--host must be an IP address (or localhost); got ${JSON.stringify(host)}`);
     if (!isLoopback(host) && cfg.allowRemote !== true) {
-      throw new ServeConfigError(`--host ${host} is not a loopback address: the bearer token would cross the network in clear text; pass --allow-remote (with TLS in front) to bind it anyway`);
+      throw new ServeConfigError(`--host ${host} is not a loopback address: pass --allow-remote, with --tls-cert and --tls-key, to serve other machines`);
+    }
+    if (!isLoopback(host) && (cfg.tcp.tls ?? null) === null) {
+      throw new ServeConfigError(`--host ${host} is not a loopback address: it needs TLS (--tls-cert and --tls-key), or the bearer token would cross the network in clear text`);
     }
   }
 }
@@ -229,24 +234,34 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   await app.ready();
 
   const tcp = opts.tcp === null ? null : { ...opts.tcp, host: opts.tcp.host === 'localhost' ? '127.0.0.1' : opts.tcp.host };
+  const tls = opts.tcp?.tls ?? null;
   if (tcp !== null && !isLoopback(tcp.host)) {
-    app.log.warn({ host: tcp.host }, 'listening on a non-loopback address (--allow-remote): the bearer token travels in clear text; put TLS in front and restrict access with a firewall');
+    const clientCerts = tls !== null && tls.clientCa !== null ? 'client certificates are required' : 'any client that has the token gets in (--tls-client-ca would also require a client certificate)';
+    app.log.warn({ host: tcp.host }, `listening on a non-loopback address (--allow-remote) over TLS: ${clientCerts}; restrict who can reach the port with a firewall`);
   }
 
-  const extras: http.Server[] = [];
+  const extras: (http.Server | https.Server)[] = [];
   const addresses: string[] = [];
   let socketIno: bigint | null = null;
   let port: number | null = null;
   let primaryUsed = false;
-  const listenOn = async (options: net.ListenOptions): Promise<void> => {
+  const listenOn = async (options: net.ListenOptions, withTls: TlsConfig | null = null): Promise<http.Server | https.Server> => {
+    if (withTls !== null) {
+      // HTTPS: never the primary server, which Fastify made plain HTTP (the socket's).
+      const server = createHttpsServer(app, withTls);
+      extras.push(server);
+      await listenServer(server, options);
+      return server;
+    }
     if (!primaryUsed) {
       primaryUsed = true;
       await app.listen(options.path !== undefined ? { path: options.path } : { host: options.host!, port: options.port! });
-      return;
+      return app.server;
     }
     const server = app.createExtraServer();
     extras.push(server);
     await listenServer(server, options);
+    return server;
   };
 
   const removeSocket = async (): Promise<void> => {
@@ -285,11 +300,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       addresses.push(`unix:${opts.socketPath}`);
     }
     if (tcp !== null) {
-      await listenOn({ host: tcp.host, port: tcp.port });
-      const server = extras.length > 0 || opts.socketPath !== null ? extras[extras.length - 1]! : app.server;
+      const server = await listenOn({ host: tcp.host, port: tcp.port }, tls);
       const addr = server.address();
       port = typeof addr === 'object' && addr !== null ? addr.port : tcp.port;
-      addresses.push(`http://${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${port}`);
+      addresses.push(`${tls !== null ? 'https' : 'http'}://${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${port}`);
     }
 
     // Start-up: the kernel once, the stored self-tests, the QEMU versions; ready only then.

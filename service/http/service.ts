@@ -2,7 +2,7 @@
 import { reportIsStorable } from '../../probes/selftest-runs.js';
 import type { KnowledgeBase } from '../../policies/knowledge-base-schema.js';
 import { isUnderAllowedRoots, isUnderPrefix, type OperatorPolicy } from '../../policies/operator-policy.js';
-import { probeFilesystem } from '../../probes/filesystem.js';
+import { probeFilesystem, resolvesByWalkingUp } from '../../probes/filesystem.js';
 import { FilesystemFactsCache } from '../../probes/filesystem-cache.js';
 import { checkPathInput } from '../../probes/path-input.js';
 import type { SelfTestOptions } from '../../probes/selftest.js';
@@ -149,13 +149,15 @@ export class XfsguardService {
    * A decision may also be about a path whose allowed root does not exist yet (a fresh host asked
    * about /var/lib/libvirt/images before libvirt made it): then the judged directory is an
    * existing ancestor of that root, looked at with statfs only — judge() runs no self-test outside
-   * the roots. A symlink cannot lead elsewhere: the ancestor must be one of the root's own parents.
+   * the roots. Only an ancestor reached by walking up the root's own path: a symlink on the way
+   * (dangling or not) leads outside the roots, and is refused like any path outside them.
    */
-  checkResolvedForDecision(fs: FilesystemFacts): void {
+  async checkResolvedForDecision(fs: FilesystemFacts): Promise<void> {
     if (isUnderAllowedRoots(fs.judged_directory, this.policy)) return;
     const aboveMissingRoot =
       fs.path_kind === 'missing' &&
-      this.policy.allowed_roots.some((r) => isUnderPrefix(fs.requested_path, r) && isUnderPrefix(r, fs.judged_directory));
+      this.policy.allowed_roots.some((r) => isUnderPrefix(fs.requested_path, r) && isUnderPrefix(r, fs.judged_directory)) &&
+      (await resolvesByWalkingUp(fs.requested_path, fs.judged_directory));
     if (!aboveMissingRoot) throw notAllowed(fs.requested_path, fs.judged_directory, this.policy);
   }
 
@@ -168,7 +170,7 @@ export class XfsguardService {
     const ctx = this.context();
     await this.turns.next();
     const judgement = await this.judgeFn({ path, io_mode: ioMode, selftest, selftestOptions: this.selftestDefaults, ...whatIf }, ctx);
-    this.checkResolvedForDecision(judgement.filesystem);
+    await this.checkResolvedForDecision(judgement.filesystem);
     return judgement;
   }
 

@@ -5,13 +5,15 @@ import { CONTEXT_FLAGS, CONTEXT_HELP, loadContext, warnToStderr } from '../conte
 import { UsageError } from '../usage-error.js';
 import { DEFAULT_TOKEN_FILE, TokenFileError } from '../api-token.js';
 import { SocketGroupError, serveAuth } from '../serve-auth.js';
+import { TlsFilesError, loadTlsFiles } from '../serve-tls.js';
 import { resolveStateDir } from '../../../probes/selftest-cache.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SOCKET_PATH, ServeConfigError, defaultLoggerOptions, runServer } from '../../http/server.js';
 
 export const help = `Usage: xfsguard serve [options]
 
-Runs the HTTP decision service on a unix socket, and on loopback TCP only when asked (--tcp, --host
-or --port), where every request needs the bearer token of --token-file:
+Runs the HTTP decision service on a unix socket, and on TCP only when asked (--tcp, --host or
+--port), where every request needs the bearer token of --token-file; TCP is HTTPS with --tls-cert
+and --tls-key, and must be to listen on anything but loopback:
   GET  /v1/decision?path=P[&aio=native|io_uring|threads][&selftest=never|auto]  (starts no self-test unless auto)
   POST /v1/selftest {"path": P, "engine"?, "mode"?, "iterations"?}
   GET  /v1/host, /livez, /readyz, /metrics, /openapi.json, /docs
@@ -29,7 +31,10 @@ Options:
   --token-file FILE         the bearer token TCP requests must send (default ${DEFAULT_TOKEN_FILE},
                             written by 'xfsguard install', mode 0640)
   --no-tcp                  do not listen on TCP (the default)
-  --allow-remote            allow --host to be a non-loopback address (use TLS in front of it)
+  --allow-remote            allow --host to be a non-loopback address (needs --tls-cert and --tls-key)
+  --tls-cert FILE           PEM certificate (chain) of the TCP listener: TCP becomes HTTPS (TLS 1.2+)
+  --tls-key FILE            PEM private key of --tls-cert (unencrypted, not readable by every user)
+  --tls-client-ca FILE      PEM CA: TCP clients must also present a certificate it signed (mutual TLS)
   --selftest-budget-ms MS   time budget of a self-test the service runs (default 20000)
   --log-level LEVEL         fatal, error, warn, info (default), debug, trace
 ${CONTEXT_HELP}
@@ -63,6 +68,9 @@ async function serve(argv: string[], stop: AbortSignal): Promise<number> {
     'token-file': { type: 'string' },
     'socket-group': { type: 'string' },
     'allow-remote': { type: 'boolean' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-client-ca': { type: 'string' },
     'selftest-budget-ms': { type: 'string' },
     'log-level': { type: 'string' },
     ...CONTEXT_FLAGS,
@@ -84,6 +92,15 @@ async function serve(argv: string[], stop: AbortSignal): Promise<number> {
 
   // A bad policy or knowledge base refuses to start, with the reason (UsageError: exit 2).
   const ctx = loadContext(values);
+  const tlsFlags = [values['tls-cert'], values['tls-key'], values['tls-client-ca']].some((v) => v !== undefined);
+  if (tlsFlags && !wantTcp) throw new UsageError('serve: --tls-cert/--tls-key/--tls-client-ca are for TCP (the unix socket is plain HTTP): add --tcp, --host or --port');
+  let tls;
+  try {
+    tls = loadTlsFiles({ cert: values['tls-cert'], key: values['tls-key'], clientCa: values['tls-client-ca'] }, warnToStderr);
+  } catch (err) {
+    if (err instanceof TlsFilesError) throw new UsageError(`serve: ${err.message}`);
+    throw err;
+  }
   let auth;
   try {
     auth = serveAuth({ tcp: wantTcp, tokenFile: values['token-file'] ?? DEFAULT_TOKEN_FILE, socketGroup: values['socket-group'] }, warnToStderr);
@@ -97,7 +114,7 @@ async function serve(argv: string[], stop: AbortSignal): Promise<number> {
       knowledgeBase: ctx.knowledgeBase,
       stateDir: resolveStateDir(values['state-dir']),
       socketPath: values['no-socket'] === true ? null : (values.socket ?? DEFAULT_SOCKET_PATH),
-      tcp: wantTcp ? { host: values.host ?? DEFAULT_HOST, port } : null,
+      tcp: wantTcp ? { host: values.host ?? DEFAULT_HOST, port, tls } : null,
       auth,
       allowRemote: values['allow-remote'] === true,
       logger: defaultLoggerOptions(level),
