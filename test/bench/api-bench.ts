@@ -221,25 +221,9 @@ async function parent(): Promise<void> {
   const rssRatio = decision.mem.rss / statfs.mem.rss;
   console.log(`RSS under load: service ${mb(decision.mem.rss)}, bare statfs server ${mb(statfs.mem.rss)}, constant ${mb(constant.mem.rss)}; service/statfs ${rssRatio.toFixed(2)} (goal <= 1.3) ${rssRatio <= 1.3 ? 'OK' : 'MISSED'}`);
 
-  // Issue 8.7: health probes answered while 200 connections ask for decisions; and what held the
-  // service's event loop meanwhile (its delay, GC pauses), to tell what delays a probe.
-  await ask<LoopStats>(service.proc, { type: 'loop' }, 'loop');
-  const heavy = run({ url: urls.service, connections: LIVEZ_CONNECTIONS, duration: SECONDS });
-  const livez = await probeLivez(script, service.ready.port, heavy.result);
-  const loaded = await heavy.result;
-  const loop = await ask<LoopStats>(service.proc, { type: 'loop' }, 'loop');
-  console.log(line(`decision@${LIVEZ_CONNECTIONS}`, loaded));
-  const sorted = [...livez.times].sort((a, b) => a - b);
-  const worst = sorted[sorted.length - 1] ?? NaN;
-  const over = sorted.filter((t) => t > LIVEZ_GOAL_MS).length;
-  console.log(
-    `/livez during ${LIVEZ_CONNECTIONS} connections (probe process of its own, every 50 ms): ${sorted.length} probes, p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(sorted, 99).toFixed(1)} ms, max ${worst.toFixed(1)} ms, over ${LIVEZ_GOAL_MS} ms: ${over}, failed ${livez.failures} (goal: every probe <= ${LIVEZ_GOAL_MS} ms) ${livez.failures === 0 && over === 0 ? 'OK' : 'MISSED'}`,
-  );
-  console.log(
-    `service event loop meanwhile: delay p50 ${loop.delayP50.toFixed(1)} ms, p99 ${loop.delayP99.toFixed(1)} ms, max ${loop.delayMax.toFixed(1)} ms; GC ${loop.gcCount} pauses, ${loop.gcTotalMs.toFixed(0)} ms in all, longest ${loop.gcMaxMs.toFixed(1)} ms${loop.gcLong.length > 0 ? `, over 20 ms: ${loop.gcLong.map(([k, d]) => `kind ${k} ${d.toFixed(0)} ms`).join(', ')}` : ''}`,
-  );
-
-  // Soak: the service's RSS every 15 s against the bare statfs server's under the same load.
+  // Soak: the service's RSS every 15 s against the bare statfs server's under the same load (50
+  // connections, right after the rounds, as the bare server's sample: before the 200-connection run,
+  // which grows any server's young generation).
   const before = await ask<Mem>(service.proc, { type: 'mem', gc: true }, 'mem');
   console.log(`soak: ${SOAK_REQUESTS} decision requests, at most ${SOAK_MAX_SECONDS} s; before: ${memLine(before)}`);
   const soak = run({ url: urls.service, connections: CONNECTIONS, amount: SOAK_REQUESTS, duration: SOAK_MAX_SECONDS * 2 });
@@ -264,6 +248,24 @@ async function parent(): Promise<void> {
   const peak = Math.max(...samples, after.rss);
   console.log(
     `soak: after (GC): ${memLine(after)}; RSS growth ${mb(growth)}, heap growth ${mb(after.heap - before.heap)}; peak/bare ${(peak / statfs.mem.rss).toFixed(2)} (goal <= 1.3, no growth) ${peak <= 1.3 * statfs.mem.rss && after.heap - before.heap < 4 * 1048576 ? 'OK' : 'MISSED'}`,
+  );
+
+  // Issue 8.7: health probes answered while 200 connections ask for decisions; and what held the
+  // service's event loop meanwhile (its delay, GC pauses), to tell what delays a probe.
+  await ask<LoopStats>(service.proc, { type: 'loop' }, 'loop');
+  const heavy = run({ url: urls.service, connections: LIVEZ_CONNECTIONS, duration: SECONDS });
+  const livez = await probeLivez(script, service.ready.port, heavy.result);
+  const loaded = await heavy.result;
+  const loop = await ask<LoopStats>(service.proc, { type: 'loop' }, 'loop');
+  console.log(line(`decision@${LIVEZ_CONNECTIONS}`, loaded));
+  const sorted = [...livez.times].sort((a, b) => a - b);
+  const worst = sorted[sorted.length - 1] ?? NaN;
+  const over = sorted.filter((t) => t > LIVEZ_GOAL_MS).length;
+  console.log(
+    `/livez during ${LIVEZ_CONNECTIONS} connections (probe process of its own, every 50 ms): ${sorted.length} probes, p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(sorted, 99).toFixed(1)} ms, max ${worst.toFixed(1)} ms, over ${LIVEZ_GOAL_MS} ms: ${over}, failed ${livez.failures} (goal: every probe <= ${LIVEZ_GOAL_MS} ms) ${livez.failures === 0 && over === 0 ? 'OK' : 'MISSED'}`,
+  );
+  console.log(
+    `service event loop meanwhile: delay p50 ${loop.delayP50.toFixed(1)} ms, p99 ${loop.delayP99.toFixed(1)} ms, max ${loop.delayMax.toFixed(1)} ms; GC ${loop.gcCount} pauses, ${loop.gcTotalMs.toFixed(0)} ms in all, longest ${loop.gcMaxMs.toFixed(1)} ms${loop.gcLong.length > 0 ? `, over 20 ms: ${loop.gcLong.map(([k, d]) => `kind ${k} ${d.toFixed(0)} ms`).join(', ')}` : ''}`,
   );
 
   for (const c of Object.values(children)) {
