@@ -90,17 +90,9 @@ export class XfsguardService {
     const facts = new FilesystemFactsCache({ ttlMs: FACTS_MAX_AGE_MS });
     const guarded = this.probes.wrap(deps.probeFilesystem ?? ((p) => facts.probe(p)));
     // Reused local facts are checked synchronously (cannot hang): no guard, timer or thread-pool hop.
-    // When they are too old, the requests asking meanwhile share one probe, not one each.
-    const probing = new Map<string, Promise<FilesystemFacts>>();
     this.decisionProbe = deps.probeFilesystem !== undefined ? guarded : (p) => {
       const hit = facts.fresh(p);
-      if (hit !== null) return Promise.resolve(hit);
-      let pending = probing.get(p);
-      if (pending === undefined) {
-        pending = guarded(p).finally(() => probing.delete(p));
-        probing.set(p, pending);
-      }
-      return pending;
+      return hit !== null ? Promise.resolve(hit) : guarded(p);
     };
     this.metrics.watchProbes(this.probes);
     this.metrics.buildInfo({ version: XFSGUARD_VERSION, knowledge_base_revision: deps.knowledgeBase.revision });
