@@ -101,8 +101,8 @@ export async function judge(req: JudgeRequest, ctx: JudgeContext): Promise<Judge
     const key = { boot_id: kernel.boot_id, kernel_release: kernel.release, device: filesystem.device, fs_uuid: filesystem.fs_uuid };
     selftest = req.knownSelfTest !== undefined ? req.knownSelfTest : await ctx.cache.read(key);
   }
-  const mayRun = ctx.selfTestAllowed?.(filesystem) ?? true;
-  if (applies && mayRun && req.io_mode !== 'threads' && (req.selftest === 'always' || (req.selftest === 'auto' && selftest === null))) {
+  const wanted = req.selftest === 'always' || (req.selftest === 'auto' && selftest === null);
+  if (applies && wanted && req.io_mode !== 'threads' && (ctx.selfTestAllowed?.(filesystem) ?? true)) {
     // On overlay the test runs through the overlay, as QEMU would open the image, onto its XFS upper layer.
     const report = await selfTestAndStore(filesystem, kernel, ctx, req.selftestOptions);
     selftest = { report, cached: false, age_ms: 0 };
