@@ -108,29 +108,26 @@ export async function judge(req: JudgeRequest, ctx: JudgeContext): Promise<Judge
     selftest = { report, cached: false, age_ms: 0 };
     ran = true;
   }
-  const qemu = ctx.qemu === undefined ? undefined : await ctx.qemu;
-  const input: DecisionInput = {
-    filesystem,
-    kernel,
-    selftest,
-    io_mode: req.io_mode,
-    policy: ctx.policy,
-    knowledge_base: ctx.knowledgeBase,
-    ...(req.kernel_release_override !== undefined ? { kernel_release_override: req.kernel_release_override } : {}),
-    ...(req.kernel_version_override !== undefined ? { kernel_version_override: req.kernel_version_override } : {}),
-    ...(req.version_signature_override !== undefined ? { version_signature_override: req.version_signature_override } : {}),
-    xfsguard_version: XFSGUARD_VERSION,
-    // the host's QEMU versions decide whether a remedy is needed (QEMU >= 4.1.1 serialises)
-    host_qemu: qemu === undefined ? null : { versions: qemu.binaries.flatMap((b) => (b.version === null ? [] : [b.version])) },
-  };
+  // Not awaited when it is a value already (a turn less per decision).
+  const qemu = ctx.qemu instanceof Promise ? await ctx.qemu : ctx.qemu;
+  const { decision: decided, basis } = decisionFor({ filesystem, kernel, selftest, io_mode: req.io_mode, policy: ctx.policy, knowledge_base: ctx.knowledgeBase, xfsguard_version: XFSGUARD_VERSION }, req, ctx.memo, qemu);
+  const decision: IdentifiedDecision = { decision_id: req.decision_id ?? randomUUID(), decided_at: new Date().toISOString(), ...decided };
+  return basis === undefined ? { decision, filesystem, selftest_ran: ran } : { decision, filesystem, selftest_ran: ran, basis };
+}
+
+/** The decision from the facts, with the host's QEMU as evidence; through the memo when there is one. */
+function decisionFor(input: DecisionInput, req: JudgeRequest, memo: DecisionMemo | undefined, qemu: QemuFacts | undefined): { decision: Decision; basis?: Decision } {
+  if (req.kernel_release_override !== undefined) input.kernel_release_override = req.kernel_release_override;
+  if (req.kernel_version_override !== undefined) input.kernel_version_override = req.kernel_version_override;
+  if (req.version_signature_override !== undefined) input.version_signature_override = req.version_signature_override;
   const compute = (): Decision => {
-    const decided = decide(input);
+    // the host's QEMU versions decide whether a remedy is needed (QEMU >= 4.1.1 serialises)
+    const hostQemu = qemu === undefined ? null : { versions: qemu.binaries.flatMap((b) => (b.version === null ? [] : [b.version])) };
+    const decided = decide({ ...input, host_qemu: hostQemu });
     return qemu === undefined ? decided : withQemuEvidence(decided, qemu.binaries, qemuNote(qemu));
   };
-  const memoized = ctx.memo?.decide(input, qemu, compute);
-  const decision: IdentifiedDecision = { decision_id: req.decision_id ?? randomUUID(), decided_at: new Date().toISOString(), ...(memoized?.decision ?? compute()) };
-  if (memoized !== undefined) return { decision, filesystem, selftest_ran: ran, basis: memoized.basis };
-  return { decision, filesystem, selftest_ran: ran };
+  // host_qemu follows from qemu, which the memo compares as a whole.
+  return memo === undefined ? { decision: compute() } : memo.decide(input, qemu, compute);
 }
 
 /** What the QEMU probe could not tell: binaries left out, versions it could not read. */
