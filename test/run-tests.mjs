@@ -40,6 +40,7 @@ const files = [
   'test/service-journal.test.ts',
   'test/service-kubevirt.test.ts',
   'test/service-turns.test.ts',
+  'test/service-decision-memo.test.ts',
   'test/service-listen.test.ts',
   'test/service-xfs.test.ts',
   'test/service-vs-cli.test.ts',
