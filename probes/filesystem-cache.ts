@@ -17,6 +17,7 @@ export interface FilesystemCacheOptions {
 
 export class FilesystemFactsCache {
   private readonly entries = new Map<string, { facts: FilesystemFacts; at: number }>();
+  private readonly probing = new Map<string, Promise<FilesystemFacts>>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
@@ -58,6 +59,17 @@ export class FilesystemFactsCache {
         // gone or unreachable: probe again, which reports it properly
       }
     }
+    // A busy path's facts expire under many requests at once: they share one full probe (each
+    // would otherwise run its own, and each answer would rest on facts of its own).
+    let full = this.probing.get(absolute);
+    if (full === undefined) {
+      full = this.fullProbe(absolute, now).finally(() => this.probing.delete(absolute));
+      this.probing.set(absolute, full);
+    }
+    return full;
+  }
+
+  private async fullProbe(absolute: string, now: number): Promise<FilesystemFacts> {
     const facts = await probeFilesystem(absolute, { mountTableMaxAgeMs: this.ttlMs });
     this.entries.delete(absolute);
     this.entries.set(absolute, { facts, at: now });

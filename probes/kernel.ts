@@ -1,5 +1,5 @@
 // The kernel probe: the running release and what identifies its build. Built-ins and /proc only,
-// so it is cheap enough for every request; systeminformation (probes/host.ts) is for start-up diagnostics.
+// so it is cheap enough for every request; systeminformation (probes/host.ts) is for /v1/host diagnostics only.
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseKernelRelease } from '../policies/kernel-release.js';

@@ -2,7 +2,7 @@
 // filesystem and kernel, find or run the self-test, and hand the facts to the pure decision.
 import { randomUUID } from '../probes/random-bytes.js';
 import { decide } from '../policies/decide.js';
-import type { Decision } from '../policies/decide.js';
+import type { Decision, DecisionInput } from '../policies/decide.js';
 import type { KnowledgeBase } from '../policies/knowledge-base-schema.js';
 import type { OperatorPolicy } from '../policies/operator-policy.js';
 import { withQemuEvidence } from '../policies/qemu-exposure.js';
@@ -12,6 +12,7 @@ import type { QemuFacts } from '../probes/qemu.js';
 import type { SelfTestCache } from '../probes/selftest-cache.js';
 import { runSelfTest, type SelfTestOptions, type SelfTestSingleFlight } from '../probes/selftest.js';
 import type { FilesystemFacts, IoMode, KernelFacts, SelfTestEvidence, SelfTestReport } from '../probes/types.js';
+import type { DecisionMemo } from './decision-memo.js';
 import { XFSGUARD_VERSION } from './package-info.js';
 
 export type SelftestPolicy = 'auto' | 'always' | 'never';
@@ -32,6 +33,8 @@ export interface JudgeContext {
   probeFilesystem?: (absolute: string) => Promise<FilesystemFacts>;
   /** The host's QEMU binaries (the service probes them once at start-up): when given, they are evidence. */
   qemu?: QemuFacts | Promise<QemuFacts>;
+  /** A long-running service remembers decisions: computed once per change of the facts, not per request. */
+  memo?: DecisionMemo;
 }
 
 export interface JudgeRequest {
@@ -46,6 +49,8 @@ export interface JudgeRequest {
   selftestOptions?: SelfTestOptions;
   /** A self-test already at hand for this filesystem (the service keeps them in memory). */
   knownSelfTest?: SelfTestEvidence | null;
+  /** The answer's id when the caller has one already (the service: the request id); default a new UUID. */
+  decision_id?: string;
 }
 
 /**
@@ -59,6 +64,8 @@ export interface Judgement {
   filesystem: FilesystemFacts;
   /** A self-test ran (or was joined) for this answer. */
   selftest_ran: boolean;
+  /** With a memo: the remembered decision this one was made from (the same object while the facts stay the same). */
+  basis?: Decision;
 }
 
 /** Is the filesystem one where the race can exist (XFS itself, or overlay whose upper layer is XFS)? */
@@ -94,31 +101,33 @@ export async function judge(req: JudgeRequest, ctx: JudgeContext): Promise<Judge
     const key = { boot_id: kernel.boot_id, kernel_release: kernel.release, device: filesystem.device, fs_uuid: filesystem.fs_uuid };
     selftest = req.knownSelfTest !== undefined ? req.knownSelfTest : await ctx.cache.read(key);
   }
-  const mayRun = ctx.selfTestAllowed?.(filesystem) ?? true;
-  if (applies && mayRun && req.io_mode !== 'threads' && (req.selftest === 'always' || (req.selftest === 'auto' && selftest === null))) {
+  const wanted = req.selftest === 'always' || (req.selftest === 'auto' && selftest === null);
+  if (applies && wanted && req.io_mode !== 'threads' && (ctx.selfTestAllowed?.(filesystem) ?? true)) {
     // On overlay the test runs through the overlay, as QEMU would open the image, onto its XFS upper layer.
     const report = await selfTestAndStore(filesystem, kernel, ctx, req.selftestOptions);
     selftest = { report, cached: false, age_ms: 0 };
     ran = true;
   }
-  const qemu = ctx.qemu === undefined ? undefined : await ctx.qemu;
-  const decided = decide({
-    filesystem,
-    kernel,
-    selftest,
-    io_mode: req.io_mode,
-    policy: ctx.policy,
-    knowledge_base: ctx.knowledgeBase,
-    ...(req.kernel_release_override !== undefined ? { kernel_release_override: req.kernel_release_override } : {}),
-    ...(req.kernel_version_override !== undefined ? { kernel_version_override: req.kernel_version_override } : {}),
-    ...(req.version_signature_override !== undefined ? { version_signature_override: req.version_signature_override } : {}),
-    xfsguard_version: XFSGUARD_VERSION,
+  // Not awaited when it is a value already (a turn less per decision).
+  const qemu = ctx.qemu instanceof Promise ? await ctx.qemu : ctx.qemu;
+  const { decision: decided, basis } = decisionFor({ filesystem, kernel, selftest, io_mode: req.io_mode, policy: ctx.policy, knowledge_base: ctx.knowledgeBase, xfsguard_version: XFSGUARD_VERSION }, req, ctx.memo, qemu);
+  const decision: IdentifiedDecision = { decision_id: req.decision_id ?? randomUUID(), decided_at: new Date().toISOString(), ...decided };
+  return basis === undefined ? { decision, filesystem, selftest_ran: ran } : { decision, filesystem, selftest_ran: ran, basis };
+}
+
+/** The decision from the facts, with the host's QEMU as evidence; through the memo when there is one. */
+function decisionFor(input: DecisionInput, req: JudgeRequest, memo: DecisionMemo | undefined, qemu: QemuFacts | undefined): { decision: Decision; basis?: Decision } {
+  if (req.kernel_release_override !== undefined) input.kernel_release_override = req.kernel_release_override;
+  if (req.kernel_version_override !== undefined) input.kernel_version_override = req.kernel_version_override;
+  if (req.version_signature_override !== undefined) input.version_signature_override = req.version_signature_override;
+  const compute = (): Decision => {
     // the host's QEMU versions decide whether a remedy is needed (QEMU >= 4.1.1 serialises)
-    host_qemu: qemu === undefined ? null : { versions: qemu.binaries.flatMap((b) => (b.version === null ? [] : [b.version])) },
-  });
-  const withQemu = qemu === undefined ? decided : withQemuEvidence(decided, qemu.binaries, qemuNote(qemu));
-  const decision: IdentifiedDecision = { decision_id: randomUUID(), decided_at: new Date().toISOString(), ...withQemu };
-  return { decision, filesystem, selftest_ran: ran };
+    const hostQemu = qemu === undefined ? null : { versions: qemu.binaries.flatMap((b) => (b.version === null ? [] : [b.version])) };
+    const decided = decide({ ...input, host_qemu: hostQemu });
+    return qemu === undefined ? decided : withQemuEvidence(decided, qemu.binaries, qemuNote(qemu));
+  };
+  // host_qemu follows from qemu, which the memo compares as a whole.
+  return memo === undefined ? { decision: compute() } : memo.decide(input, qemu, compute);
 }
 
 /** What the QEMU probe could not tell: binaries left out, versions it could not read. */

@@ -233,6 +233,23 @@ test('facts cache: reused within its time, checked by statfs, bounded, and refre
   assert.equal((await cache.probe(sub)).judged_directory, base);
 });
 
+test('facts cache: requests that find the facts missing or too old at once share one probe; a reuse check is each its own', async (t) => {
+  const base = mkdtempSync(path.join('/var/tmp', 'xfsguard-probe-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  let now = 0;
+  const cache = new FilesystemFactsCache({ ttlMs: 1000, now: () => now });
+  const many = () => Promise.all(Array.from({ length: 20 }, () => cache.probe(base)));
+  const first = await many();
+  assert.ok(first.every((f) => f === first[0]), 'one probe, one facts object for all');
+  const reused = await many();
+  assert.equal(new Set(reused).size, 20, 'within the time: each request checks by a statfs of its own');
+  now = 1000;
+  const refreshed = await many();
+  assert.ok(refreshed.every((f) => f === refreshed[0]) && refreshed[0] !== first[0], 'after it: one fresh probe for all');
+  now = 2000;
+  assert.notEqual(await cache.probe(base), refreshed[0], 'once it is done, the next one probes again');
+});
+
 test('errno failures of a path become PathInputError codes; others stay as they are', () => {
   const err = (code: string) => Object.assign(new Error(code), { code });
   assert.equal(pathErrorFromErrno(err('EACCES'), '/x')?.code, 'path_permission');

@@ -194,12 +194,17 @@ describe('HTTPS on TCP', { skip: NO_OPENSSL ?? false }, () => {
       await assert.rejects(plainGet({ port: server.port! }, '/livez'));
       await assert.rejects(get(server.port!, '/livez', { ca: read('other-ca.pem') }), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
       await assert.rejects(get(server.port!, '/livez', { ca: null }), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
-      // and TLS below 1.2 is refused
+      // TLS below 1.2 is refused by the server (its "protocol version" alert), from a client that
+      // would take TLS 1.1 (security level 0 allows it on the client side)
       await assert.rejects(
         new Promise((resolve, reject) => {
-          const req = https.get({ host: '127.0.0.1', port: server.port!, path: '/livez', agent: false, ca: read('ca.pem'), maxVersion: 'TLSv1.1', minVersion: 'TLSv1' }, resolve);
+          const req = https.get(
+            { host: '127.0.0.1', port: server.port!, path: '/livez', agent: false, ca: read('ca.pem'), minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' },
+            resolve,
+          );
           req.on('error', reject);
         }),
+        /alert protocol version/,
       );
       assert.equal((await get(server.port!, '/livez')).status, 200, 'the server still answers');
     } finally {
@@ -231,10 +236,13 @@ describe('HTTPS on TCP', { skip: NO_OPENSSL ?? false }, () => {
 
   test('a non-loopback address without TLS is refused, even with allowRemote; without allowRemote too', async () => {
     for (const allowRemote of [true, false]) {
-      await assert.rejects(
-        startServer(options({ socketPath: null, tcp: { host: '0.0.0.0', port: 0 }, allowRemote })),
-        (err: Error) => err instanceof ServeConfigError && (allowRemote ? /needs TLS/ : /--allow-remote/).test(err.message),
+      // a server that starts after all is closed again, or the test would never end
+      const refusal = await startServer(options({ socketPath: null, tcp: { host: '0.0.0.0', port: 0 }, allowRemote })).then(
+        async (s) => (await s.close(), null),
+        (err: unknown) => err,
       );
+      assert.ok(refusal instanceof ServeConfigError, `refused (allowRemote: ${allowRemote})`);
+      assert.match(refusal.message, allowRemote ? /needs TLS/ : /--allow-remote/);
     }
   });
 
@@ -283,7 +291,13 @@ describe('HTTPS on TCP', { skip: NO_OPENSSL ?? false }, () => {
     };
     const server = await startServer(options({ socketPath: null, judge: slowJudge }));
     const inFlight = get(server.port!, decisionUrl(root));
-    while (entered < 1) await new Promise((r) => setTimeout(r, 10));
+    let failed: unknown = null;
+    inFlight.catch((err: unknown) => (failed = err));
+    for (let i = 0; i < 1000 && entered < 1 && failed === null; i++) await new Promise((r) => setTimeout(r, 10));
+    if (entered < 1) {
+      await server.close();
+      assert.fail(`the request over TLS never reached the service: ${String(failed)}`);
+    }
     const closed = server.close();
     await new Promise((r) => setTimeout(r, 50));
     await assert.rejects(get(server.port!, '/livez'), { code: 'ECONNREFUSED' });
@@ -298,7 +312,8 @@ describe('xfsguard serve with TLS (the built CLI)', { skip: NO_OPENSSL ?? false 
 
   /** Exit 2 with one line on stderr, no stack trace. */
   function refuses(args: string[], message: RegExp): void {
-    const r = runCli(args, { timeout: 30_000 });
+    // SIGKILL at the timeout: a serve that starts after all must not keep the test waiting
+    const r = runCli(args, { timeout: 30_000, killSignal: 'SIGKILL' });
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
     assert.doesNotMatch(r.stderr, /\n\s+at /);

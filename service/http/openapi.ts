@@ -1,9 +1,10 @@
-// The OpenAPI document generated from the zod route schemas, /openapi.json and the /docs UI.
+// The OpenAPI document generated from the zod route schemas, /openapi.json and the /docs UI (loaded
+// on its first request).
 import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { createJsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { XFSGUARD_VERSION } from '../package-info.js';
+import { registerDocsUi } from './docs-ui.js';
 
 const OPENAPI_HIDDEN = ['/docs', '/docs/', '/docs/json', '/docs/yaml', '/docs/static/*', '/docs/initOAuth', '/docs/uiConfig', '/openapi.json', '/metrics'];
 
@@ -69,6 +70,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     transform: createJsonSchemaTransform({ skipList: OPENAPI_HIDDEN }),
     transformObject: (doc) => withoutUnusedInputTwins(jsonSchemaTransformObject(doc)),
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // the UI is loaded on the first /docs request (docs-ui.ts)
+  registerDocsUi(app, '/docs');
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 }

@@ -1,7 +1,7 @@
-// Runs the decision service: listens on a unix socket and on TCP (HTTPS with a certificate), probes the kernel and loads
-// the stored self-tests, tells systemd when it is ready and when it stops, and shuts down
-// gracefully (stop accepting, cancel running self-tests, finish in-flight requests, remove the
-// socket). buildApp() (app.ts) is the service itself and does not listen.
+// Runs the decision service: listens on a unix socket and on TCP (HTTPS with a certificate),
+// probes the kernel and loads the stored self-tests, tells systemd when it is ready and when it
+// stops, and shuts down gracefully (stop accepting, cancel running self-tests, finish in-flight
+// requests, remove the socket). buildApp() (app.ts) is the service itself and does not listen.
 import { mkdir, chmod, chown, lstat, realpath, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -67,6 +67,10 @@ export interface RunningServer {
   socketPath: string | null;
   /** Graceful shutdown; idempotent. */
   close(): Promise<void>;
+}
+
+function tcpUrl(scheme: 'http' | 'https', host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 export function isLoopback(host: string): boolean {
@@ -251,6 +255,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const server = createHttpsServer(app, withTls);
       extras.push(server);
       await listenServer(server, options);
+      app.log.info(`Server listening at ${tcpUrl('https', options.host!, (server.address() as net.AddressInfo).port)}`);
       return server;
     }
     if (!primaryUsed) {
@@ -303,14 +308,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const server = await listenOn({ host: tcp.host, port: tcp.port }, tls);
       const addr = server.address();
       port = typeof addr === 'object' && addr !== null ? addr.port : tcp.port;
-      addresses.push(`${tls !== null ? 'https' : 'http'}://${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${port}`);
+      addresses.push(tcpUrl(tls !== null ? 'https' : 'http', tcp.host, port));
     }
 
     // Start-up: the kernel once, the stored self-tests, the QEMU versions; ready only then.
     const kernel = await (opts.probeKernel ?? probeKernel)();
     const records = await new SelfTestCache(opts.stateDir, (m) => app.log.warn(m)).list();
     const qemu = await (opts.qemuFacts ?? gatherQemuFacts)();
-    // Host facts only when /v1/host first asks: systeminformation spawns processes and stays resident.
+    // Host facts only when /v1/host first asks: systeminformation runs processes (in a child, time-bounded).
     state.markReady(kernel, records, opts.hostFacts ?? (() => gatherHostFacts()), qemu);
   } catch (err) {
     await close().catch(() => undefined);

@@ -7,6 +7,7 @@ import { FilesystemFactsCache } from '../../probes/filesystem-cache.js';
 import { checkPathInput } from '../../probes/path-input.js';
 import type { SelfTestOptions } from '../../probes/selftest.js';
 import type { FilesystemFacts, KernelFacts, SelfTestReport } from '../../probes/types.js';
+import { DecisionMemo } from '../decision-memo.js';
 import { judge, selfTestAndStore, type JudgeContext, type JudgeRequest, type Judgement } from '../judge.js';
 import { AllowedRootsSingleFlight } from './allowed-roots-single-flight.js';
 import { ApiError, notAllowed } from './errors.js';
@@ -66,6 +67,8 @@ export class XfsguardService {
   private readonly decisionProbe: (absolute: string) => Promise<FilesystemFacts>;
   readonly probes: ProbeGuard;
   private readonly turns = new Turns(DECISIONS_PER_TURN);
+  /** Decisions computed once per change of their facts (the kernel, policy and knowledge base are this service's). */
+  private readonly memo = new DecisionMemo();
   warn: (message: string) => void = () => undefined;
   error: (message: string) => void = () => undefined;
 
@@ -114,6 +117,7 @@ export class XfsguardService {
       },
       warn: (m) => this.warn(m),
       probeFilesystem: this.decisionProbe,
+      memo: this.memo,
       ...(this.state.qemu !== null ? { qemu: this.state.qemu } : {}),
       // The self-test writes a scratch file: never outside the allowed roots.
       selfTestAllowed: (fs) => isUnderAllowedRoots(fs.judged_directory, this.policy),
@@ -153,7 +157,7 @@ export class XfsguardService {
     path: string,
     ioMode: JudgeRequest['io_mode'],
     selftest: 'auto' | 'never',
-    whatIf: Pick<JudgeRequest, 'kernel_release_override' | 'kernel_version_override' | 'version_signature_override'> = {},
+    whatIf: Pick<JudgeRequest, 'kernel_release_override' | 'kernel_version_override' | 'version_signature_override' | 'decision_id'> = {},
   ): Promise<Judgement> {
     const ctx = this.context();
     await this.turns.next();

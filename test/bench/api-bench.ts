@@ -12,13 +12,13 @@
 // <= 1.3x the bare server's, no growth over the soak. Issue 8.7: /livez within 100 ms at 200
 // connections.
 import { fork, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import type { ChildReady } from './api-bench-servers.js';
+import type { ChildReady, LoopStats, ProbeTimes } from './api-bench-servers.js';
+import { unitEnvironment } from './unit-environment.js';
 
 // autocannon ships no types (and @types/autocannon is not a dependency): the little used here.
 interface AcOptions {
@@ -116,13 +116,18 @@ function line(name: string, r: AcResult): string {
   return `${name.padEnd(9)} ${r.requests.average.toFixed(0).padStart(7)} req/s   latency p50 ${l.p50} ms  p90 ${l.p90} ms  p99 ${l.p99} ms  p99.9 ${l.p99_9} ms  max ${l.max} ms   non-2xx ${r.non2xx}  errors ${r.errors}  timeouts ${r.timeouts}`;
 }
 
-/** Extra V8 flags for the service, to try what the unit could set (default none, as the unit ships). */
+/** V8 flags for the service on top of the unit's NODE_OPTIONS (SERVICE_ENV), to try others (default none). */
 const SERVICE_V8_FLAGS = (process.env.BENCH_SERVICE_V8_FLAGS ?? '').split(' ').filter((f) => f !== '');
 
-/** Extra environment for the service, e.g. BENCH_SERVICE_ENV="MALLOC_ARENA_MAX=2" (default none). */
-const SERVICE_ENV: Record<string, string> = Object.fromEntries(
-  (process.env.BENCH_SERVICE_ENV ?? '').split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-);
+/**
+ * The service's environment: the unit's Environment= (its NODE_OPTIONS V8 heap flags, MALLOC_ARENA_MAX),
+ * as it ships (issue 11.3); BENCH_SERVICE_ENV="VAR=value ..." replaces it ('' for none). Bare servers: none.
+ */
+const SERVICE_ENV: Record<string, string> =
+  process.env.BENCH_SERVICE_ENV !== undefined
+    ? Object.fromEntries(process.env.BENCH_SERVICE_ENV.split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+    : unitEnvironment();
+const SERVICE_ENV_FROM = process.env.BENCH_SERVICE_ENV !== undefined ? 'BENCH_SERVICE_ENV' : "the unit's Environment=";
 
 function startChild(script: string, role: Role): Promise<{ proc: ChildProcess; ready: ChildReady }> {
   const proc = fork(script, [role], {
@@ -169,29 +174,13 @@ function summary(runs: Timed[]): Timed & { p99: number; rps: number } {
   return { ...mid, rps: mid.r.requests.average, p99: median(runs.map((t) => t.r.latency.p99)), cpuPerReq: median(runs.map((t) => t.cpuPerReq)) };
 }
 
-/** GET /livez every 50 ms on a connection of its own while the load runs: latencies in ms. */
-async function probeLivez(port: number, until: Promise<unknown>): Promise<{ times: number[]; failures: number }> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const times: number[] = [];
-  let failures = 0;
-  let done = false;
-  void until.then(() => (done = true));
-  while (!done) {
-    const t0 = performance.now();
-    const ok = await new Promise<boolean>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/livez', agent, timeout: 5000 }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode === 200));
-      });
-      req.on('timeout', () => req.destroy());
-      req.on('error', () => resolve(false));
-    });
-    if (ok) times.push(performance.now() - t0);
-    else failures += 1;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  agent.destroy();
-  return { times: times.sort((a, b) => a - b), failures };
+/** The /livez probe (api-bench-servers.ts, role probe): a process of its own, every 50 ms, until the load ends. */
+async function probeLivez(script: string, port: number, until: Promise<unknown>): Promise<{ times: number[]; failures: number }> {
+  const proc = fork(script, ['probe', String(port), '50'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise((resolve) => proc.once('message', resolve));
+  await until;
+  const got = await ask<ProbeTimes>(proc, { type: 'stop' }, 'probes');
+  return { times: got.times, failures: got.failures };
 }
 
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
@@ -208,7 +197,7 @@ async function parent(): Promise<void> {
     constant: `http://127.0.0.1:${constChild.ready.port}/constant`,
   };
   console.log(`node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per server (after ${WARMUP_SECONDS} s warm-up); servers compiled, one process each`);
-  console.log(`decision: ${urls.service}; service V8 flags: ${SERVICE_V8_FLAGS.join(' ') || '(none)'}, env: ${Object.entries(SERVICE_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`);
+  console.log(`decision: ${urls.service}; service V8 flags: ${SERVICE_V8_FLAGS.join(' ') || '(none)'}, env: ${Object.entries(SERVICE_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'} (${SERVICE_ENV_FROM}; bare servers: none)`);
   for (const role of ['service', 'statfs', 'constant'] as const) {
     console.log(`${role.padEnd(8)} idle after start-up: ${memLine(await ask<Mem>(children[role].proc, { type: 'mem', gc: true }, 'mem'))}`);
   }
@@ -238,17 +227,9 @@ async function parent(): Promise<void> {
   const rssRatio = decision.mem.rss / statfs.mem.rss;
   console.log(`RSS under load: service ${mb(decision.mem.rss)}, bare statfs server ${mb(statfs.mem.rss)}, constant ${mb(constant.mem.rss)}; service/statfs ${rssRatio.toFixed(2)} (goal <= 1.3) ${rssRatio <= 1.3 ? 'OK' : 'MISSED'}`);
 
-  // Issue 8.7: health probes answered while 200 connections ask for decisions.
-  const heavy = run({ url: urls.service, connections: LIVEZ_CONNECTIONS, duration: SECONDS });
-  const livez = await probeLivez(service.ready.port, heavy.result);
-  const loaded = await heavy.result;
-  console.log(line(`decision@${LIVEZ_CONNECTIONS}`, loaded));
-  const worst = livez.times[livez.times.length - 1] ?? NaN;
-  console.log(
-    `/livez during ${LIVEZ_CONNECTIONS} connections: ${livez.times.length} probes, p50 ${pct(livez.times, 50).toFixed(1)} ms, p99 ${pct(livez.times, 99).toFixed(1)} ms, max ${worst.toFixed(1)} ms, failed ${livez.failures} (goal: every probe <= ${LIVEZ_GOAL_MS} ms) ${livez.failures === 0 && worst <= LIVEZ_GOAL_MS ? 'OK' : 'MISSED'}`,
-  );
-
-  // Soak: the service's RSS every 15 s against the bare statfs server's under the same load.
+  // Soak: the service's RSS every 15 s against the bare statfs server's under the same load (50
+  // connections, right after the rounds, as the bare server's sample: before the 200-connection run,
+  // which grows any server's young generation).
   const before = await ask<Mem>(service.proc, { type: 'mem', gc: true }, 'mem');
   console.log(`soak: ${SOAK_REQUESTS} decision requests, at most ${SOAK_MAX_SECONDS} s; before: ${memLine(before)}`);
   const soak = run({ url: urls.service, connections: CONNECTIONS, amount: SOAK_REQUESTS, duration: SOAK_MAX_SECONDS * 2 });
@@ -273,6 +254,24 @@ async function parent(): Promise<void> {
   const peak = Math.max(...samples, after.rss);
   console.log(
     `soak: after (GC): ${memLine(after)}; RSS growth ${mb(growth)}, heap growth ${mb(after.heap - before.heap)}; peak/bare ${(peak / statfs.mem.rss).toFixed(2)} (goal <= 1.3, no growth) ${peak <= 1.3 * statfs.mem.rss && after.heap - before.heap < 4 * 1048576 ? 'OK' : 'MISSED'}`,
+  );
+
+  // Issue 8.7: health probes answered while 200 connections ask for decisions; and what held the
+  // service's event loop meanwhile (its delay, GC pauses), to tell what delays a probe.
+  await ask<LoopStats>(service.proc, { type: 'loop' }, 'loop');
+  const heavy = run({ url: urls.service, connections: LIVEZ_CONNECTIONS, duration: SECONDS });
+  const livez = await probeLivez(script, service.ready.port, heavy.result);
+  const loaded = await heavy.result;
+  const loop = await ask<LoopStats>(service.proc, { type: 'loop' }, 'loop');
+  console.log(line(`decision@${LIVEZ_CONNECTIONS}`, loaded));
+  const sorted = [...livez.times].sort((a, b) => a - b);
+  const worst = sorted[sorted.length - 1] ?? NaN;
+  const over = sorted.filter((t) => t > LIVEZ_GOAL_MS).length;
+  console.log(
+    `/livez during ${LIVEZ_CONNECTIONS} connections (probe process of its own, every 50 ms): ${sorted.length} probes, p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(sorted, 99).toFixed(1)} ms, max ${worst.toFixed(1)} ms, over ${LIVEZ_GOAL_MS} ms: ${over}, failed ${livez.failures} (goal: every probe <= ${LIVEZ_GOAL_MS} ms) ${livez.failures === 0 && over === 0 ? 'OK' : 'MISSED'}`,
+  );
+  console.log(
+    `service event loop meanwhile: delay p50 ${loop.delayP50.toFixed(1)} ms, p99 ${loop.delayP99.toFixed(1)} ms, max ${loop.delayMax.toFixed(1)} ms; GC ${loop.gcCount} pauses, ${loop.gcTotalMs.toFixed(0)} ms in all, longest ${loop.gcMaxMs.toFixed(1)} ms${loop.gcLong.length > 0 ? `, over 20 ms: ${loop.gcLong.map(([k, d]) => `kind ${k} ${d.toFixed(0)} ms`).join(', ')}` : ''}`,
   );
 
   for (const c of Object.values(children)) {

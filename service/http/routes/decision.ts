@@ -2,9 +2,13 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import type { XfsguardService } from '../service.js';
+import { DecisionBodies } from '../decision-body.js';
+import { DecisionLogs } from '../decision-log.js';
 import { decisionQuerySchema, decisionResponseSchema, problems, responseOf } from '../schemas.js';
 
 const decisionRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app, { svc }, done) => {
+  const bodies = new DecisionBodies();
+  const logs = new DecisionLogs(app.log);
   app.get(
     '/v1/decision',
     {
@@ -26,39 +30,25 @@ const decisionRoutes: FastifyPluginCallbackZod<{ svc: XfsguardService }> = (app,
       const { query } = request;
       const path = svc.checkPath(query.path);
       const whatIf = {
+        decision_id: request.id,
         ...(query.kernel_release !== undefined ? { kernel_release_override: query.kernel_release } : {}),
         ...(query.kernel_version !== undefined ? { kernel_version_override: query.kernel_version } : {}),
         ...(query.version_signature !== undefined ? { version_signature_override: query.version_signature } : {}),
       };
-      const { decision, selftest_ran } = await svc.decide(path, query.aio ?? null, query.selftest, whatIf);
+      const { decision, selftest_ran, basis } = await svc.decide(path, query.aio ?? null, query.selftest, whatIf);
       // One id per answer: the request id is the decision id, in the body, the X-Request-Id
       // header and the log line (whose reqId is the same).
       const decisionId = request.id;
       void reply.header('x-request-id', decisionId).header('cache-control', 'no-store');
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       svc.metrics.decisions.inc({ verdict: decision.verdict });
-      request.log.info(
-        {
-          decision_id: decisionId,
-          decided_at: decision.decided_at,
-          path: decision.path,
-          judged_directory: decision.judged_directory,
-          verdict: decision.verdict,
-          enable_workaround: decision.enable_workaround,
-          confidence: decision.confidence,
-          reasons: decision.reasons.map((r) => r.code),
-          fs_type: decision.evidence.filesystem.fs_type,
-          device: decision.evidence.filesystem.device,
-          kernel_release: decision.evidence.kernel.judged_release,
-          selftest_outcome: decision.evidence.selftest_used ? (decision.evidence.selftest?.report.outcome ?? null) : null,
-          selftest_ran,
-          knowledge_base_revision: decision.provenance.knowledge_base_revision,
-          policy_source: decision.policy.source,
-          duration_ms: durationMs,
-        },
-        'decision',
-      );
-      return { ...decision, decision_id: decisionId, duration_ms: durationMs, selftest_ran };
+      const own = { decision_id: decisionId, decided_at: decision.decided_at, selftest_ran, duration_ms: durationMs };
+      logs.write(decision, basis, request.log, own);
+      // The schema's own text, written once per remembered decision (decision-body.ts); a JSON
+      // body is sent as is (the type provider only knows the object it describes).
+      const json = bodies.json(decision, basis, own);
+      if (json === null) return { ...decision, ...own };
+      return reply.type('application/json; charset=utf-8').send(json as unknown as typeof decision & typeof own);
     },
   );
   done();
