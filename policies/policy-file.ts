@@ -1,31 +1,17 @@
-// Reading an operator policy file: JSON, no duplicate keys, then the schema (policy-file-schema.ts),
-// which a plainly well-formed file skips (policy-file-plain.ts). Apart from operator-policy.ts so that
+// Reading an operator policy file: JSON, no duplicate keys (policy-file-read.ts), then the schema
+// (policy-file-schema.ts), which a plainly well-formed file skips (policy-file-plain.ts). Apart from operator-policy.ts so that
 // code which only applies a policy does not load the schema and the JSON visitor (issue 11).
 import { readFileSync } from 'node:fs';
-import { findDuplicateKey } from './json-duplicate-keys.js';
 import { formatIssueMessage, formatIssuePath } from './issue-format.js';
 import { DEFAULT_POLICY_PATH, PolicyError, defaultPolicy, type OperatorPolicy } from './operator-policy.js';
-import { plainPolicyFile } from './policy-file-plain.js';
+import { readPolicyPlainly } from './policy-file-read.js';
 import { policyFileSchemas } from './policy-file-schema.js';
 
 /** Parses policy JSON text. Throws PolicyError naming the file, the field and the problem; never returns a partial policy. */
 export function parsePolicy(text: string, file: string): OperatorPolicy {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new PolicyError(`${file}: invalid JSON: ${(e as Error).message}`, file);
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new PolicyError(`${file}: (root): expected a JSON object`, file);
-  }
-  const dup = findDuplicateKey(text);
-  if (dup !== null) {
-    throw new PolicyError(`${file}: duplicate key ${JSON.stringify(dup.key)} at line ${dup.line} column ${dup.column}: which one applies would be ambiguous`, file);
-  }
-  // a plainly well-formed file is taken as the schema would take it; zod explains (or accepts) the rest
-  const plain = plainPolicyFile(data);
-  if (plain !== null) return { ...plain, source: file };
+  const first = readPolicyPlainly(text, file);
+  if ('policy' in first) return first.policy;
+  const { data } = first;
   const r = policyFileSchemas().PolicyFileSchema.safeParse(data);
   if (!r.success) {
     const parts = r.error.issues.map((i) => {

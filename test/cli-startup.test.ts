@@ -54,8 +54,8 @@ for (const withPolicy of [false, true]) {
     spawnSync(process.execPath, [CLI, 'check', work], { env: { ...process.env, ...env }, timeout: 120_000 });
     const t = traced(['check', '--selftest', 'never', work], env);
     assert.ok(t.status === 0 || t.status === 10 || t.status === 11, t.stderr);
-    // the policy file's reader (zod/mini, jsonc-parser) only when there is a policy file
-    const policyReader = withPolicy ? ['service/cli/chunks/shared/policy-file.js'] : [];
+    // the policy file's first steps (jsonc-parser) only when there is a policy file; its zod schema not for a plain one
+    const policyReader = withPolicy ? ['service/cli/chunks/shared/policy-file-read.js'] : [];
     assert.deepEqual(ours(t.urls), ['service/cli/chunks/check/check.js', ...policyReader, 'service/cli/xfsguard.js']);
     for (const heavy of ['NativeModule crypto', 'NativeModule http', 'NativeModule child_process']) {
       assert.ok(!t.builtins.includes(heavy), `${heavy} loaded: ${t.builtins.filter((b) => !b.startsWith('Internal')).slice(-40).join(', ')}`);

@@ -55,7 +55,9 @@ const externalPackages = {
 const APART = {
   ...Object.fromEntries(COMMANDS.map((name) => [`service/cli/commands/${name}.ts`, `chunks/${name}/${name}.js`])),
   'probes/selftest-schema.ts': 'chunks/shared/selftest-schema.js',
-  // the policy file's reader (zod/mini, jsonc-parser): `check` and `explain` load it only when there is a file
+  // the policy file's reader: `check` and `explain` load its first steps (jsonc-parser's visitor) only
+  // when there is a file, and its zod/mini schema only when the file is not plainly well-formed
+  'policies/policy-file-read.ts': 'chunks/shared/policy-file-read.js',
   'policies/policy-file.ts': 'chunks/shared/policy-file.js',
 };
 

@@ -1,6 +1,7 @@
 // What every judging command needs: the operator policy, the knowledge base and the state directory.
-// The policy file's reader (policies/policy-file.ts: its zod schema and JSON visitor) is loaded by
-// loadContextAsync() only when there is a file; context.ts has the synchronous loadContext().
+// The policy file's reader is loaded by loadContextAsync() only when there is a file: its first steps
+// (policies/policy-file-read.ts: JSON, duplicate keys, a plainly well-formed file) for any file, its
+// zod schema (policy-file.ts) only for the rest. context.ts has the synchronous loadContext().
 import { KnowledgeBaseError, loadKnowledgeBase } from '../../policies/knowledge-base.js';
 import { DEFAULT_POLICY_PATH, POLICY_ENV, PolicyError, defaultPolicy, type OperatorPolicy } from '../../policies/operator-policy.js';
 import { readRegularFileSync } from '../../probes/regular-file.js';
@@ -65,11 +66,18 @@ export function asUsageError(err: unknown): unknown {
   return policyError || err instanceof KnowledgeBaseError || err instanceof StateDirError ? new UsageError(err.message) : err;
 }
 
+/** parsePolicy(), loading the zod schema only for a file that is not plainly well-formed. */
+async function parsePolicyLazily(text: string, file: string): Promise<OperatorPolicy> {
+  const first = (await import('../../policies/policy-file-read.js')).readPolicyPlainly(text, file);
+  if ('policy' in first) return first.policy;
+  return (await import('../../policies/policy-file.js')).parsePolicy(text, file);
+}
+
 export async function loadContextAsync(flags: ContextFlags): Promise<JudgeContext> {
   const { file, mustExist, stateDir } = contextSources(flags);
   try {
     const text = readPolicyText(file, mustExist);
-    const policy = text === null ? defaultPolicy() : (await import('../../policies/policy-file.js')).parsePolicy(text, file);
+    const policy = text === null ? defaultPolicy() : await parsePolicyLazily(text, file);
     return contextWith(policy, stateDir);
   } catch (err) {
     throw asUsageError(err);
