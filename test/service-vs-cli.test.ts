@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { loopFsOrSkip } from './helpers/scratch-fs.js';
 import { CLI, runCli } from './helpers/run-cli.js';
 
@@ -40,6 +40,23 @@ function curlDecision(socket: string, target: string): { status: number; body: D
 
 const noCurl = spawnSync('sh', ['-c', 'command -v curl'], { stdio: 'ignore' }).status !== 0 ? 'curl is not installed (apt-get install curl)' : null;
 
+/** `xfsguard serve` on a socket, once it logged "ready"; the returned stop() sends SIGTERM and resolves with the exit code. */
+async function startServe(t: TestContext, socket: string, env: NodeJS.ProcessEnv): Promise<() => Promise<number | null>> {
+  const server = spawn(process.execPath, [CLI, 'serve', '--socket', socket, '--no-tcp'], { env: { ...process.env, ...env, NOTIFY_SOCKET: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  server.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  const exited = new Promise<number | null>((r) => server.once('exit', (code) => r(code)));
+  t.after(() => {
+    if (server.exitCode === null) server.kill('SIGKILL');
+  });
+  for (let i = 0; i < 400 && !/"msg":"ready"/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(out, /"msg":"ready"/, out);
+  return () => {
+    server.kill('SIGTERM');
+    return exited;
+  };
+}
+
 test('curl on the unix socket answers with the verdict `xfsguard check` gives', { skip: noCurl ?? false, timeout: 120_000 }, async (t) => {
   const m = loopFsOrSkip(t);
   if (m === null) return;
@@ -59,15 +76,7 @@ test('curl on the unix socket answers with the verdict `xfsguard check` gives', 
   assert.ok(st.code === 0 || st.code === 10, st.stderr);
 
   const socket = path.join(base, 'xfsguard.sock');
-  const server = spawn(process.execPath, [CLI, 'serve', '--socket', socket, '--no-tcp'], { env: { ...process.env, ...env, NOTIFY_SOCKET: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  server.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-  const exited = new Promise<number | null>((r) => server.once('exit', (code) => r(code)));
-  t.after(() => {
-    if (server.exitCode === null) server.kill('SIGKILL');
-  });
-  for (let i = 0; i < 400 && !/"msg":"ready"/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.match(out, /"msg":"ready"/, out);
+  const stop = await startServe(t, socket, env);
 
   for (const target of [xfsImages, path.join(xfsImages, 'new-vm.qcow2'), ext4Images]) {
     const http = curlDecision(socket, target);
@@ -83,8 +92,7 @@ test('curl on the unix socket answers with the verdict `xfsguard check` gives', 
     assert.deepEqual(sameDocument(http.body), sameDocument(doc), `${target}: the same document`);
   }
   assert.equal(curlDecision(socket, '/etc').status, 403, 'outside the allowed roots');
-  server.kill('SIGTERM');
-  assert.equal(await exited, 0);
+  assert.equal(await stop(), 0);
 });
 
 test('the served decision is the check --json document, request after request (written once, spliced per request)', { skip: noCurl ?? false, timeout: 120_000 }, async (t) => {
@@ -97,15 +105,7 @@ test('the served decision is the check --json document, request after request (w
   writeFileSync(policy, JSON.stringify({ allowed_roots: [images] }));
   const env = { XFSGUARD_POLICY: policy, XFSGUARD_STATE_DIR: path.join(base, 'state') };
   const socket = path.join(base, 'xfsguard.sock');
-  const server = spawn(process.execPath, [CLI, 'serve', '--socket', socket, '--no-tcp'], { env: { ...process.env, ...env, NOTIFY_SOCKET: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  server.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-  const exited = new Promise<number | null>((r) => server.once('exit', (code) => r(code)));
-  t.after(() => {
-    if (server.exitCode === null) server.kill('SIGKILL');
-  });
-  for (let i = 0; i < 400 && !/"msg":"ready"/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.match(out, /"msg":"ready"/, out);
+  const stop = await startServe(t, socket, env);
   for (const target of [images, path.join(images, 'new-vm.qcow2')]) {
     const cli = runCli(['check', '--json', '--selftest', 'never', target], { env });
     assert.equal(cli.code, 0, cli.stderr);
@@ -119,6 +119,5 @@ test('the served decision is the check --json document, request after request (w
     }
     assert.equal(ids.size, 3, 'each answer its own decision id');
   }
-  server.kill('SIGTERM');
-  assert.equal(await exited, 0);
+  assert.equal(await stop(), 0);
 });

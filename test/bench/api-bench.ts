@@ -16,8 +16,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
 import type { ChildReady, LoopStats, ProbeTimes } from './api-bench-servers.js';
+import { compileBenchScript } from './compile-bench-script.js';
 import { unitEnvironment } from './unit-environment.js';
 
 // autocannon ships no types (and @types/autocannon is not a dependency): the little used here.
@@ -72,20 +72,8 @@ interface Mem {
 }
 
 /** Compiles the servers file (our code bundled, packages from node_modules) into dist/bench/. */
-async function compileServers(): Promise<string> {
-  const outfile = path.join(ROOT, 'dist', 'bench', 'api-bench-servers.mjs');
-  await esbuild.build({
-    absWorkingDir: ROOT,
-    entryPoints: [path.join(ROOT, 'test', 'bench', 'api-bench-servers.ts')],
-    outfile,
-    bundle: true,
-    packages: 'external',
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'warning',
-  });
-  return outfile;
+function compileServers(): Promise<string> {
+  return compileBenchScript(ROOT, 'api-bench-servers');
 }
 
 function ask<T>(proc: ChildProcess, msg: object, type: string): Promise<T> {

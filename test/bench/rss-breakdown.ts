@@ -13,9 +13,9 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
 import type { ChildReady } from './api-bench-servers.js';
 import type { V8Answer } from './rss-probe.js';
+import { compileBenchScript } from './compile-bench-script.js';
 import { unitEnvironment } from './unit-environment.js';
 
 const autocannon = createRequire(import.meta.url)('autocannon') as (
@@ -164,18 +164,7 @@ async function loadPhase(role: string, proc: ChildProcess, url: string, connecti
 }
 
 async function main(): Promise<void> {
-  const outfile = path.join(ROOT, 'dist', 'bench', 'rss-probe.mjs');
-  await esbuild.build({
-    absWorkingDir: ROOT,
-    entryPoints: [path.join(ROOT, 'test', 'bench', 'rss-probe.ts')],
-    outfile,
-    bundle: true,
-    packages: 'external',
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'warning',
-  });
+  const outfile = await compileBenchScript(ROOT, 'rss-probe');
   console.log(
     `node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; service V8 flags: ${SERVICE_V8_FLAGS.join(' ') || '(none)'}, env: ${Object.entries(SERVICE_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`,
   );
