@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { BROKEN_KERNEL, FIXED_KERNEL, PRE55_KERNEL, runInVm, vmUnavailable } from './helpers/vm.js';
+import { BROKEN_KERNEL, FIXED_KERNEL, PRE55_KERNEL, guestVisibleDir, runInVm, vmUnavailable } from './helpers/vm.js';
 import { REPO_ROOT } from './helpers/run-cli.js';
 
 const AIO_MODES = ['native', 'io_uring', 'threads'] as const;
@@ -94,7 +94,7 @@ const results: KernelResult[] = [];
 
 async function bootAndRun(t: { diagnostic(msg: string): void }, kernel: string): Promise<KernelResult> {
   const env = Object.entries(WORKLOAD).map(([k, v]) => `${k}=${v}`).join(' ');
-  const run = await runInVm(kernel, `${env} XFSGUARD_QEMU_DIR=${QEMU_DIR} sh test/vm/guest-qemu.sh`, { timeoutMs: 1_500_000 });
+  const run = await runInVm(kernel, `${env} XFSGUARD_QEMU_DIR=${guestVisibleDir(QEMU_DIR)} sh test/vm/guest-qemu.sh`, { timeoutMs: 1_500_000 });
   t.diagnostic(`VM run took ${run.ms} ms, exit ${run.code}`);
   for (const line of run.output.split('\n')) if (/^@@qemu-(cell|checks-took|missing)|^ {2}qemu-io/.test(line)) t.diagnostic(line);
   assert.equal(run.code, 0, `guest script failed:\n${run.output.slice(-3000)}`);

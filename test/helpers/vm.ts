@@ -1,6 +1,6 @@
 // Boots the test kernels in ../shared/vm under QEMU (run.sh) and collects what the guest printed.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './run-cli.js';
 
@@ -34,27 +34,33 @@ function hiddenInGuest(dir: string): boolean {
   return ['/tmp', '/var/tmp', '/root', '/run'].some((p) => dir === p || dir.startsWith(`${p}/`));
 }
 
-let workDir: string | undefined;
+const guestDirs = new Map<string, string>();
 
 /**
- * Where the guest can see this checkout: the checkout itself, or (when it lives under a path the
- * guest hides, e.g. a CI clone in /var/tmp) a bind mount of it under /srv, removed at exit.
+ * Where the guest sees a host directory: the directory itself, its real path (a symlink under a
+ * hidden path, e.g. CI's /var/tmp/shared -> /work/shared), or, when the guest hides even that (a CI
+ * clone in /var/tmp), a bind mount of it under /srv, removed at exit.
  */
-function vmWorkDir(): string {
-  if (workDir !== undefined) return workDir;
-  if (!hiddenInGuest(REPO_ROOT)) return (workDir = REPO_ROOT);
-  const mountPoint = `/srv/xfsguard-vm-checkout-${process.pid}`;
-  mkdirSync(mountPoint, { recursive: true });
-  execFileSync('mount', ['--bind', REPO_ROOT, mountPoint]);
-  process.on('exit', () => {
-    try {
-      execFileSync('umount', ['-l', mountPoint]);
-      rmdirSync(mountPoint);
-    } catch {
-      // best effort at exit
-    }
-  });
-  return (workDir = mountPoint);
+export function guestVisibleDir(dir: string): string {
+  const known = guestDirs.get(dir);
+  if (known !== undefined) return known;
+  const real = hiddenInGuest(dir) ? realpathSync(dir) : dir;
+  let seen = real;
+  if (hiddenInGuest(real)) {
+    seen = `/srv/xfsguard-vm-${path.basename(real)}-${process.pid}`;
+    mkdirSync(seen, { recursive: true });
+    execFileSync('mount', ['--bind', real, seen]);
+    process.on('exit', () => {
+      try {
+        execFileSync('umount', ['-l', seen]);
+        rmdirSync(seen);
+      } catch {
+        // best effort at exit
+      }
+    });
+  }
+  guestDirs.set(dir, seen);
+  return seen;
 }
 
 export interface VmRun {
@@ -66,7 +72,7 @@ export interface VmRun {
 /** Boots `kernel`, runs `command` in the repo root inside the VM, resolves with its exit status and output. */
 export function runInVm(kernel: string, command: string, opts: { timeoutMs?: number; runArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<VmRun> {
   const started = Date.now();
-  const cwd = vmWorkDir();
+  const cwd = guestVisibleDir(REPO_ROOT);
   return new Promise((resolve, reject) => {
     const argv = ['sh', path.join(VM_DIR, 'run.sh'), kernel, ...(opts.runArgs ?? []), '--', command];
     if (VM_LOCK !== undefined && VM_LOCK !== '') argv.unshift('flock', VM_LOCK);
