@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { ChildReady } from './api-bench-servers.js';
 import type { V8Answer } from './rss-probe.js';
 import { compileBenchScript } from './compile-bench-script.js';
+import { ask } from './ipc-ask.js';
 import { unitEnvironment } from './unit-environment.js';
 
 const autocannon = createRequire(import.meta.url)('autocannon') as (
@@ -88,19 +89,6 @@ function cpuUs(pid: number): number {
 }
 
 const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-
-function ask<T>(proc: ChildProcess, msg: object, type: string): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (m: { type: string }) => {
-      if (m.type === type) {
-        proc.off('message', on);
-        resolve(m as T);
-      }
-    };
-    proc.on('message', on);
-    proc.send(msg);
-  });
-}
 
 const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
 
