@@ -10,8 +10,11 @@ import { policyFileSchemas } from './policy-file-schema.js';
 /** Parses policy JSON text. Throws PolicyError naming the file, the field and the problem; never returns a partial policy. */
 export function parsePolicy(text: string, file: string): OperatorPolicy {
   const first = readPolicyPlainly(text, file);
-  if ('policy' in first) return first.policy;
-  const { data } = first;
+  return 'policy' in first ? first.policy : parsePolicyData(first.data, file);
+}
+
+/** The schema's reading of a policy file's parsed JSON (what readPolicyPlainly() left to it). */
+export function parsePolicyData(data: unknown, file: string): OperatorPolicy {
   const r = policyFileSchemas().PolicyFileSchema.safeParse(data);
   if (!r.success) {
     const parts = r.error.issues.map((i) => {

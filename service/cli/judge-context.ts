@@ -70,7 +70,7 @@ export function asUsageError(err: unknown): unknown {
 async function parsePolicyLazily(text: string, file: string): Promise<OperatorPolicy> {
   const first = (await import('../../policies/policy-file-read.js')).readPolicyPlainly(text, file);
   if ('policy' in first) return first.policy;
-  return (await import('../../policies/policy-file.js')).parsePolicy(text, file);
+  return (await import('../../policies/policy-file.js')).parsePolicyData(first.data, file);
 }
 
 export async function loadContextAsync(flags: ContextFlags): Promise<JudgeContext> {
