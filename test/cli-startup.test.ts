@@ -3,10 +3,11 @@
 // real run of the built CLI (a preload records every module it resolves and the built-ins it loaded).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { DEFAULT_POLICY_PATH } from '../policies/operator-policy.js';
 import { CLI, REPO_ROOT } from './helpers/run-cli.js';
 
 const work = mkdtempSync(path.join('/var/tmp', 'xfsguard-startup-'));
@@ -55,7 +56,8 @@ for (const withPolicy of [false, true]) {
     const t = traced(['check', '--selftest', 'never', work], env);
     assert.ok(t.status === 0 || t.status === 10 || t.status === 11, t.stderr);
     // the policy file's first steps (jsonc-parser) only when there is a policy file; its zod schema not for a plain one
-    const policyReader = withPolicy ? ['service/cli/chunks/shared/policy-file-read.js'] : [];
+    // (without XFSGUARD_POLICY the default file is read when this machine has one: an installed host)
+    const policyReader = withPolicy || existsSync(DEFAULT_POLICY_PATH) ? ['service/cli/chunks/shared/policy-file-read.js'] : [];
     assert.deepEqual(ours(t.urls), ['service/cli/chunks/check/check.js', ...policyReader, 'service/cli/xfsguard.js']);
     for (const heavy of ['NativeModule crypto', 'NativeModule http', 'NativeModule child_process']) {
       assert.ok(!t.builtins.includes(heavy), `${heavy} loaded: ${t.builtins.filter((b) => !b.startsWith('Internal')).slice(-40).join(', ')}`);
