@@ -77,7 +77,7 @@ function build(sample: DecisionResponse): Template {
   return parts === null ? null : { parts: parts.map((p) => Buffer.from(p)), withAge };
 }
 
-/** What is the request's own in the body. */
+/** What is the request's own in the body and the decision log line. */
 export interface PerRequest {
   decision_id: string;
   decided_at: string;

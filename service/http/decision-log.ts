@@ -3,6 +3,7 @@
 // only its own id, time, duration and whether a self-test ran.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Decision } from '../../policies/decide.js';
+import type { PerRequest } from './decision-body.js';
 
 /** The fields of the decision line that follow from the decision itself. */
 export function decisionFields(decision: Decision): Record<string, unknown> {
@@ -20,14 +21,6 @@ export function decisionFields(decision: Decision): Record<string, unknown> {
     knowledge_base_revision: decision.provenance.knowledge_base_revision,
     policy_source: decision.policy.source,
   };
-}
-
-/** What is the request's own in the line. */
-export interface PerRequest {
-  decision_id: string;
-  decided_at: string;
-  selftest_ran: boolean;
-  duration_ms: number;
 }
 
 export class DecisionLogs {
